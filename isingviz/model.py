@@ -7,6 +7,7 @@ network from it. Input encodings (``encode``) turn float64 instances into float3
 from __future__ import annotations
 
 import dataclasses
+import math
 from dataclasses import dataclass
 from typing import Any
 
@@ -30,6 +31,8 @@ class ModelConfig:
     channels: tuple[int, ...] = (32, 64)  # convolution channels
     kernel: int = 5  # kernel length along time (spin_time_cnn) or side (conv2d)
     hidden: int = 256  # dense layer width
+    squeeze: int = 16  # spin_time_cnn: 1x1 convolution to this many channels before the dense head (0: none)
+    time_bins: int = 0  # spin_time_cnn: average the conv features into this many time bins (0: keep all)
     dropout: float = 0.0  # dropout before the output layer
 
     @property
@@ -46,14 +49,29 @@ class ModelConfig:
         return d
 
     @classmethod
-    def from_dict(cls, d: dict[str, Any]) -> ModelConfig:
+    def from_dict(cls, d: Any) -> ModelConfig:
+        """Inverse of ``to_dict``, checking each field's JSON type against its default (files are untrusted)."""
+        if not isinstance(d, dict):
+            raise ValueError(f"model config must be an object, got {type(d).__name__}")
         names = {f.name for f in dataclasses.fields(cls)}
         unknown = set(d) - names
         if unknown:
             raise ValueError(f"unknown model config fields {sorted(unknown)}; allowed: {sorted(names)}")
+        for f in dataclasses.fields(cls):
+            if f.name not in d:
+                continue
+            v, want = d[f.name], type(f.default)
+            if want is tuple:
+                ok = isinstance(v, (list, tuple)) and all(isinstance(c, int) and not isinstance(c, bool) for c in v)
+            elif want is float:
+                ok = isinstance(v, (int, float)) and not isinstance(v, bool) and math.isfinite(v)
+            else:
+                ok = isinstance(v, want) and not (want is int and isinstance(v, bool))
+            if not ok:
+                raise ValueError(f"model config field {f.name!r} has a bad value {v!r} ({want.__name__} wanted)")
         d = dict(d)
         if "channels" in d:
-            d["channels"] = tuple(int(c) for c in d["channels"])
+            d["channels"] = tuple(d["channels"])
         cfg = cls(**d)
         cfg.validate()
         return cfg
@@ -65,8 +83,12 @@ class ModelConfig:
             raise ValueError(f"encoding must be one of {ENCODINGS}, got {self.encoding!r}")
         if not 2 <= self.L <= 64 or self.M < 2:
             raise ValueError(f"need 2 <= L <= 64 and M >= 2, got L={self.L}, M={self.M}")
-        if not self.channels or any(c < 1 for c in self.channels) or self.hidden < 1 or self.kernel < 1:
-            raise ValueError("channels, hidden and kernel must be positive")
+        if not self.channels or min(self.channels) < 1 or min(self.hidden, self.kernel) < 1:
+            raise ValueError(
+                f"channels, hidden and kernel must be positive, got {self.channels}, {self.hidden}, {self.kernel}"
+            )
+        if min(self.time_bins, self.squeeze) < 0:
+            raise ValueError(f"squeeze and time_bins must be >= 0, got {self.squeeze}, {self.time_bins}")
         if not 0.0 <= self.dropout < 1.0:
             raise ValueError(f"dropout must be in [0, 1), got {self.dropout}")
 
@@ -114,6 +136,12 @@ class SpinTimeCNN(nn.Module):
         for c in cfg.channels:
             layers += [nn.Conv2d(c_in, c, (1, cfg.kernel), stride=(1, 2), padding=(0, cfg.kernel // 2)), nn.GELU()]
             c_in, m = c, (m + 2 * (cfg.kernel // 2) - cfg.kernel) // 2 + 1
+        if cfg.squeeze:
+            layers += [nn.Conv2d(c_in, cfg.squeeze, 1), nn.GELU()]
+            c_in = cfg.squeeze
+        if cfg.time_bins:
+            m = min(m, cfg.time_bins)
+            layers.append(nn.AdaptiveAvgPool2d((cfg.L, m)))
         self.features = nn.Sequential(*layers)
         self.head = nn.Sequential(
             nn.Flatten(),

@@ -243,8 +243,17 @@ def _fit(
             correct += (logp.argmax(-1) == yb).float().sum().item()
             seen += k
             if progress and (b + 1) % report_every == 0:
-                progress({"kind": "batch", "epoch": epoch, "batch": b + 1, "batches": steps_per_epoch,
-                          "epochs": tc.epochs, "loss": loss.item(), "seconds": time.perf_counter() - t0})
+                progress(
+                    {
+                        "kind": "batch",
+                        "epoch": epoch,
+                        "batch": b + 1,
+                        "batches": steps_per_epoch,
+                        "epochs": tc.epochs,
+                        "loss": loss.item(),
+                        "seconds": time.perf_counter() - t0,
+                    }
+                )
         if seen == 0:
             break
         rec: dict[str, float] = {
