@@ -217,3 +217,53 @@ def build_dataset(spec: DatasetSpec | None = None, **overrides: Any) -> Dataset:
         general_lattices=[edges_of(A) for A in general],
     )
     return Dataset(resolved, lattices, general, train, test, gen)
+
+
+def training_states(spec: DatasetSpec) -> list[np.ndarray]:
+    """The initial states (train and test, per lattice) that ``build_dataset(spec)`` uses, without simulating."""
+    if spec.lattices is None:
+        raise ValueError("training_states needs a resolved spec (with explicit lattices), e.g. Dataset.spec")
+    n_lat = len(spec.lattices)
+    _, ss_states, _, _, _ = np.random.SeedSequence(spec.seed).spawn(5)
+    rng = np.random.default_rng(ss_states)
+    n_tr, n_te = spread(spec.n_train, n_lat), spread(spec.n_test, n_lat)
+    return [distinct_initial_states(spec.L, int(a + b), rng) for a, b in zip(n_tr, n_te)]
+
+
+def fresh_test_split(spec: DatasetSpec, n: int, seed: int, **changes: Any) -> Split:
+    """``n`` new instances of the spec's own training lattices, from initial states it never used.
+
+    ``changes`` override simulation settings (T, noise, mode, ...), e.g. to test a model away from its T.
+    """
+    used = training_states(spec)
+    s = dataclasses.replace(spec, **changes)
+    lattices = np.stack([from_edges(spec.L, e) for e in spec.lattices or []])
+    counts = spread(n, lattices.shape[0])
+    rng = np.random.default_rng(seed)
+    states = []
+    for u, c in zip(used, counts):
+        if c + len(u) > 2**spec.L:
+            raise ValueError(f"a lattice has only {2**spec.L - len(u)} unused initial states, {c} asked for")
+        seen = {r.tobytes() for r in u}
+        pick: list[np.ndarray] = []
+        while len(pick) < c:
+            for r in distinct_initial_states(spec.L, min(2**spec.L, int(c) + len(u)), rng):
+                if r.tobytes() not in seen and len(pick) < c:
+                    seen.add(r.tobytes())
+                    pick.append(r)
+        states.append(np.array(pick, dtype=np.int8).reshape(-1, spec.L))
+    return simulate_split(lattices, counts, states, s, seed)
+
+
+def fresh_general_split(
+    spec: DatasetSpec, n_lattices: int, n: int, seed: int, **changes: Any
+) -> tuple[np.ndarray, Split]:
+    """``n`` instances over ``n_lattices`` new lattices of the spec's family, none equal to a training lattice."""
+    s = dataclasses.replace(spec, **changes)
+    train = [from_edges(spec.L, e) for e in spec.lattices or []]
+    ss_lat, ss_states = np.random.SeedSequence(seed).spawn(2)
+    lattices = _draw_lattices(s, n_lattices, ss_lat, train)
+    counts = spread(n, n_lattices)
+    rng = np.random.default_rng(ss_states)
+    states = [distinct_initial_states(spec.L, int(c), rng) for c in counts]
+    return lattices, simulate_split(lattices, counts, states, s, seed)

@@ -1,7 +1,15 @@
 import numpy as np
 import pytest
 
-from isingviz.data import DatasetSpec, build_dataset, distinct_initial_states, spread
+from isingviz.data import (
+    DatasetSpec,
+    build_dataset,
+    distinct_initial_states,
+    fresh_general_split,
+    fresh_test_split,
+    spread,
+    training_states,
+)
 from isingviz.dynamics import simulate
 from isingviz.lattice import adjacency_to_pairs, from_edges
 
@@ -76,3 +84,20 @@ def test_stochastic_and_noise_dataset():
     d = build_dataset(**{**SMALL, "mode": "stochastic", "replicas": 8, "noise": 1e-3})
     assert d.train.X.shape == (100, 8, 20)
     assert not np.allclose(d.train.X[:, :, 0], d.train.s0)
+
+
+def test_fresh_splits_avoid_training_states_and_lattices():
+    d = build_dataset(**SMALL)
+    used = training_states(d.spec)
+    for i in range(3):
+        assert np.array_equal(used[i][: np.sum(d.train.lattice_index == i)], d.train.s0[d.train.lattice_index == i])
+    fresh = fresh_test_split(d.spec, 60, seed=9, T=2.0)
+    assert len(fresh) == 60
+    for i in range(3):
+        seen = {r.tobytes() for r in used[i]}
+        assert not any(r.tobytes() in seen for r in fresh.s0[fresh.lattice_index == i])
+    A = d.lattices[fresh.lattice_index[0]]
+    assert np.allclose(fresh.X[0], simulate(A, fresh.s0[0], 2.0, 0.1, 20))
+    lats, gen = fresh_general_split(d.spec, 4, 40, seed=2)
+    assert lats.shape == (4, 8, 8) and len(gen) == 40
+    assert not {A.tobytes() for A in lats} & {A.tobytes() for A in d.lattices}
