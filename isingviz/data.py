@@ -16,6 +16,7 @@ from typing import Any
 
 import numpy as np
 
+from .config import dataclass_from_dict
 from .dynamics import simulate
 from .lattice import adjacency_to_pairs, edges_of, from_edges, make_lattice
 
@@ -81,16 +82,20 @@ class DatasetSpec:
         return dataclasses.asdict(self)
 
     @classmethod
-    def from_dict(cls, d: dict[str, Any]) -> DatasetSpec:
-        """Inverse of ``to_dict``; unknown keys are refused."""
-        names = {f.name for f in dataclasses.fields(cls)}
-        unknown = set(d) - names
-        if unknown:
-            raise ValueError(f"unknown dataset fields {sorted(unknown)}; allowed: {sorted(names)}")
-        return cls(**d)
+    def from_dict(cls, d: Any) -> DatasetSpec:
+        """Inverse of ``to_dict``; unknown keys and values of the wrong type are refused."""
+        spec = dataclass_from_dict(cls, d, "dataset")
+        spec.validate()
+        return spec
 
     def validate(self) -> None:
         """Raise ``ValueError`` on an impossible recipe."""
+        if not isinstance(self.family_params, dict):
+            raise ValueError(f"family_params must be an object, got {self.family_params!r}")
+        for name in ("lattices", "general_lattices"):
+            v = getattr(self, name)
+            if v is not None and not (isinstance(v, list) and all(isinstance(e, list) for e in v)):
+                raise ValueError(f"{name} must be a list of edge lists, got {v!r}")
         if self.n_lattices < 1 and self.lattices is None:
             raise ValueError("need at least one training lattice (n_lattices >= 1)")
         for name in ("n_train", "n_test", "n_general", "n_general_lattices"):

@@ -7,13 +7,14 @@ network from it. Input encodings (``encode``) turn float64 instances into float3
 from __future__ import annotations
 
 import dataclasses
-import math
 from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
 import torch
 from torch import nn
+
+from .config import dataclass_from_dict
 
 ENCODINGS = ("raw", "decay", "saturation")
 ARCHITECTURES = ("spin_time_cnn", "conv2d")
@@ -50,29 +51,8 @@ class ModelConfig:
 
     @classmethod
     def from_dict(cls, d: Any) -> ModelConfig:
-        """Inverse of ``to_dict``, checking each field's JSON type against its default (files are untrusted)."""
-        if not isinstance(d, dict):
-            raise ValueError(f"model config must be an object, got {type(d).__name__}")
-        names = {f.name for f in dataclasses.fields(cls)}
-        unknown = set(d) - names
-        if unknown:
-            raise ValueError(f"unknown model config fields {sorted(unknown)}; allowed: {sorted(names)}")
-        for f in dataclasses.fields(cls):
-            if f.name not in d:
-                continue
-            v, want = d[f.name], type(f.default)
-            if want is tuple:
-                ok = isinstance(v, (list, tuple)) and all(isinstance(c, int) and not isinstance(c, bool) for c in v)
-            elif want is float:
-                ok = isinstance(v, (int, float)) and not isinstance(v, bool) and math.isfinite(v)
-            else:
-                ok = isinstance(v, want) and not (want is int and isinstance(v, bool))
-            if not ok:
-                raise ValueError(f"model config field {f.name!r} has a bad value {v!r} ({want.__name__} wanted)")
-        d = dict(d)
-        if "channels" in d:
-            d["channels"] = tuple(d["channels"])
-        cfg = cls(**d)
+        """Inverse of ``to_dict``, with every field's type checked (model files are untrusted)."""
+        cfg = dataclass_from_dict(cls, d, "model config")
         cfg.validate()
         return cfg
 

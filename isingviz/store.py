@@ -335,7 +335,7 @@ class LoadedModel:
 
     def summary(self) -> str:
         c, m = self.config, self.metadata.get("metrics", {})
-        acc = m.get("test_accuracy")
+        acc = m.get("test_accuracy", m.get("accuracy"))
         if acc is None:
             acc = next((h.get("test_accuracy") for h in reversed(self.metadata.get("history", [])) if h), None)
         text = (

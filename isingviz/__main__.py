@@ -1,0 +1,8 @@
+"""``python -m isingviz ...``: the command line (see ``isingviz.cli``)."""
+
+import sys
+
+from .cli import main
+
+if __name__ == "__main__":
+    sys.exit(main())

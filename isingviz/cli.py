@@ -1,0 +1,436 @@
+"""Command line: ``python -m isingviz {simulate,train,evaluate,predict} ...``; each prints one JSON line.
+
+Library ``ValueError``s (and unreadable files) end as ``error: ...`` on stderr with exit code 2, never a traceback.
+"""
+
+from __future__ import annotations
+
+import argparse
+import contextlib
+import dataclasses
+import json
+import math
+import signal
+import sys
+import threading
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import torch
+from tqdm import tqdm
+
+from . import __version__
+from .config import dataclass_from_dict
+from .data import DatasetSpec, build_dataset, distinct_initial_states
+from .dynamics import simulate
+from .evaluate import dataset_metrics, evaluate_model, model_dataset_spec, predict_pairs, simulate_for_model
+from .lattice import GENERATORS, edges_of, load_lattice, make_lattice
+from .model import ARCHITECTURES, ENCODINGS, ModelConfig, n_parameters
+from .store import LoadedModel, load_model, save_model
+from .train import SCHEDULES, TrainConfig, default_threads, train
+
+_FAMILY_PARAMS = {"random": {"n_edges"}, "erdos_renyi": {"p"}, "ring": {"k"}, "grid": set(), "small_world": {"k", "p"}}
+
+
+def _ints(text: str) -> list[int]:
+    try:
+        return [int(c) for c in text.split(",")]
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected comma-separated integers, got {text!r}") from None
+
+
+# train flags: (flag, section, field, type, choices, help); defaults come from the dataclasses, a flag given
+# explicitly overrides --config, which overrides the defaults (and, with --init, the base model's dataset).
+_TRAIN_FLAGS: list[tuple[str, str, str, Any, Any, str]] = [
+    ("--L", "dataset", "L", int, None, "spins"),
+    ("--family", "dataset", "family", str, list(GENERATORS), "lattice family"),
+    ("--lattices", "dataset", "n_lattices", int, None, "N_L training lattices"),
+    ("--n-train", "dataset", "n_train", int, None, "training instances, spread evenly over the lattices"),
+    ("--n-test", "dataset", "n_test", int, None, "test instances: same lattices, unseen initial states"),
+    ("--general-lattices", "dataset", "n_general_lattices", int, None, "unseen lattices (generalization split)"),
+    ("--n-general", "dataset", "n_general", int, None, "instances on the unseen lattices"),
+    ("--T", "dataset", "T", float, None, "temperature"),
+    ("--tau", "dataset", "tau", float, None, "Euler time step"),
+    ("--M", "dataset", "M", int, None, "time points per instance"),
+    ("--mode", "dataset", "mode", str, ["meanfield", "stochastic"], "dynamics"),
+    ("--replicas", "dataset", "replicas", int, None, "stochastic replicas averaged per instance"),
+    ("--noise", "dataset", "noise", float, None, "Gaussian observation noise sigma"),
+    ("--seed", "dataset", "seed", int, None, "dataset seed (lattices, initial states, noise)"),
+    ("--encoding", "model", "encoding", str, list(ENCODINGS), "network input encoding"),
+    ("--arch", "model", "arch", str, list(ARCHITECTURES), "network architecture"),
+    ("--channels", "model", "channels", _ints, None, "convolution channels, comma-separated"),
+    ("--hidden", "model", "hidden", int, None, "dense layer width"),
+    ("--epochs", "train", "epochs", int, None, "passes over the training set"),
+    ("--batch-size", "train", "batch_size", int, None, "instances per optimiser step"),
+    ("--lr", "train", "lr", float, None, "peak learning rate"),
+    ("--schedule", "train", "schedule", str, list(SCHEDULES), "learning-rate schedule"),
+    ("--target-accuracy", "train", "target_accuracy", float, None, "stop once test accuracy reaches this"),
+    ("--train-seed", "train", "seed", int, None, "initialisation and batch-order seed"),
+    ("--threads", "train", "threads", int, None, "torch CPU threads (None: all cores, at most 8)"),
+    ("--device", "train", "device", str, ["auto", "cpu", "cuda"], "where to train"),
+]
+_SECTIONS = {"dataset": DatasetSpec(), "model": ModelConfig(), "train": TrainConfig()}
+
+
+def _read_json(path: str, what: str) -> Any:
+    p = Path(path)
+    if not p.is_file() or p.stat().st_size > 10_000_000:
+        raise ValueError(f"{what} {path!r} does not exist or is over 10 MB")
+    try:
+        return json.loads(p.read_text(encoding="utf-8"))
+    except (UnicodeDecodeError, json.JSONDecodeError) as e:
+        raise ValueError(f"{what} {path!r} is not valid JSON: {e}") from None
+
+
+def _family_params(family: str, given: dict[str, Any]) -> dict[str, Any]:
+    """The generator parameters given on the command line (None = not given); refuses those of another family."""
+    params = {k: v for k, v in given.items() if v is not None}
+    flag = {"n_edges": "--edges", "p": "--p", "k": "--k"}
+    for k in params:
+        if k not in _FAMILY_PARAMS.get(family, set()):
+            raise ValueError(f"{flag[k]} does not apply to lattice family {family!r}")
+    return params
+
+
+def _check_out(path: str, suffix: str, overwrite: bool) -> Path:
+    p = Path(path)
+    if p.suffix != suffix:
+        raise ValueError(f"--out must end in {suffix}, got {p.name!r}")
+    if p.exists() and not overwrite:
+        raise ValueError(f"{p} already exists; pass --overwrite to replace it")
+    return p
+
+
+def _emit(doc: dict[str, Any]) -> None:
+    print(json.dumps(doc, allow_nan=False))
+
+
+def _cmd_simulate(a: argparse.Namespace) -> int:
+    out = _check_out(a.out, ".npz", a.overwrite)
+    given = {"n_edges": a.edges, "p": a.p, "k": a.k}
+    if a.lattice:
+        if any(v is not None for v in given.values()):
+            raise ValueError("--edges/--p/--k describe a generated lattice; they do not go with --lattice")
+        A = load_lattice(a.lattice)
+    else:
+        A = make_lattice(a.family, a.L, a.lattice_seed, **_family_params(a.family, given))
+    L = A.shape[0]
+    s0 = distinct_initial_states(L, a.n, a.seed)  # (B, L)
+    X = simulate(A, s0, a.T, a.tau, a.M, mode=a.mode, replicas=a.replicas, noise=a.noise, seed=a.seed)  # (B, L, M)
+    out.parent.mkdir(parents=True, exist_ok=True)
+    np.savez(out, X=X, s0=s0, A=A, T=a.T, tau=a.tau, M=a.M, noise=a.noise, mode=a.mode)
+    info = {"out": str(out), "shape": list(X.shape), "L": L, "n_edges": len(edges_of(A))}
+    _emit({**info, "T": a.T, "tau": a.tau, "M": a.M, "mode": a.mode, "noise": a.noise})
+    return 0
+
+
+def _layered_dataset(a: argparse.Namespace, file: dict, given: dict, base: LoadedModel | None) -> DatasetSpec:
+    """DatasetSpec defaults < base model's dataset (with --init) < --config "dataset" < explicit flags."""
+    ds: dict[str, Any] = {}
+    base_spec = None
+    if base is not None:
+        if not a.new_lattices:
+            base_spec = model_dataset_spec(base)
+            ds.update(base_spec.to_dict())
+        elif isinstance(base.metadata.get("dataset"), dict):
+            ds.update(base.metadata["dataset"], lattices=None, general_lattices=None)
+    for layer in (file.get("dataset", {}), given.get("dataset", {})):
+        if layer.get("family", ds.get("family", DatasetSpec.family)) != ds.get("family", DatasetSpec.family):
+            ds["family_params"] = {}  # another family: its own defaults, not the previous family's parameters
+        ds.update(layer)
+    params = _family_params(ds.get("family", DatasetSpec.family), {"n_edges": a.edges, "p": a.p, "k": a.k})
+    if params:
+        ds["family_params"] = {**ds.get("family_params", {}), **params}
+    spec = dataclass_from_dict(DatasetSpec, ds, "dataset")
+    if base_spec is not None:
+        for k in ("L", "family", "family_params", "n_lattices", "n_general_lattices"):
+            if getattr(spec, k) != getattr(base_spec, k):
+                raise ValueError(
+                    f"fine-tuning reuses the base model's lattices, so {k} cannot change; add --new-lattices"
+                )
+    elif base is not None and (base.metadata.get("dataset") or {}).get("seed") == spec.seed:
+        print("warning: --new-lattices with the base model's --seed draws its lattices again", file=sys.stderr)
+    spec.validate()
+    return spec
+
+
+def _layered_model(file: dict, given: dict, spec: DatasetSpec, base: LoadedModel | None) -> ModelConfig:
+    """The network's L, M and tau follow the dataset; with --init only the encoding may change."""
+    mo = {**file.get("model", {}), **given.get("model", {})}
+    geometry = {"L": spec.L, "M": spec.M, "tau": spec.tau}
+    if base is not None:
+        base_d = base.config.to_dict()
+        for k, v in mo.items():
+            if k not in ("encoding", *geometry) and base_d.get(k) != (list(v) if isinstance(v, tuple) else v):
+                raise ValueError(f"fine-tuning keeps the base model's architecture: {k} cannot change")
+        return dataclasses.replace(base.config, **geometry, encoding=mo.get("encoding", base.config.encoding))
+    for k, v in geometry.items():
+        if k in mo and mo[k] != v:
+            raise ValueError(f"the model's {k} follows the dataset ({v}); do not set it in the model section")
+    return ModelConfig.from_dict({**mo, **geometry})
+
+
+@contextlib.contextmanager
+def _sigint_sets(stop: threading.Event) -> Iterator[None]:
+    """First Ctrl-C sets ``stop`` (training ends after the current batch and the best model is saved)."""
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+
+    def handler(signum: int, frame: Any) -> None:
+        if stop.is_set():
+            raise KeyboardInterrupt
+        stop.set()
+        print("\nstopping after this batch; the best model so far will be saved (Ctrl-C again aborts)", file=sys.stderr)
+
+    old = signal.signal(signal.SIGINT, handler)
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGINT, old)
+
+
+def _cmd_train(a: argparse.Namespace) -> int:
+    out = _check_out(a.out, ".safetensors", a.overwrite)
+    given: dict[str, dict[str, Any]] = {}
+    for key, v in vars(a).items():
+        if "." in key:  # a section.field flag given explicitly (the others are absent: SUPPRESS defaults)
+            section, name = key.split(".")
+            given.setdefault(section, {})[name] = v
+    file = _read_json(a.config, "config file") if a.config else {}
+    if not isinstance(file, dict) or set(file) - set(_SECTIONS):
+        raise ValueError(f"a config file holds a JSON object with sections {sorted(_SECTIONS)}")
+    base = load_model(a.init) if a.init else None
+    old_threads = torch.get_num_threads()
+    try:  # a config file's nested values of the wrong type (e.g. lattices that are not edge lists) raise TypeError
+        spec = _layered_dataset(a, file, given, base)
+        config = _layered_model(file, given, spec, base)
+        tc = TrainConfig.from_dict({**file.get("train", {}), **given.get("train", {})})
+        threads = tc.threads or default_threads()
+        torch.set_num_threads(threads)
+        data = build_dataset(spec)
+    except TypeError as e:
+        raise ValueError(f"bad settings: {e}") from None
+    finally:
+        torch.set_num_threads(old_threads)
+    test = (data.test.X, data.test.y) if len(data.test) else (None, None)
+    init = {"init": base.model, "init_config": base.config} if base else {}
+    steps, stop = math.ceil(len(data.train) / tc.batch_size), threading.Event()
+    with tqdm(total=tc.epochs * steps, file=sys.stderr, disable=a.quiet, unit="batch", desc="train") as bar:
+
+        def progress(ev: dict[str, Any]) -> None:
+            done = (ev["epoch"] - 1) * steps + ev["batch"] if ev["kind"] == "batch" else ev["epoch"] * steps
+            bar.update(done - bar.n)
+            if ev["kind"] == "epoch":
+                bar.set_postfix(epoch=ev["epoch"], loss=f"{ev['train_loss']:.4f}", test=ev.get("test_accuracy"))
+
+        with _sigint_sets(stop):
+            res = train(
+                data.train.X, data.train.y, *test, config=config, train_config=tc, **init, progress=progress, stop=stop
+            )
+    trained = LoadedModel(metadata={"T": spec.T, "tau": spec.tau}, config=res.config, model=res.model)
+    metrics = dataset_metrics(trained, data)
+    seconds = res.history[-1]["seconds"] if res.history else 0.0
+    metrics.update(best_epoch=res.best_epoch, stopped=res.stopped, seconds=seconds)
+    metrics.update(n_parameters=n_parameters(res.model), threads=threads, device=res.device, init=base and base.name)
+    meta = {"dataset": data.spec.to_dict(), "train_config": tc.to_dict(), "history": res.history, "metrics": metrics}
+    meta.update(name=a.name or out.stem, notes=a.notes, overwrite=a.overwrite)
+    path = save_model(out, res.model, res.config, T=spec.T, tau=spec.tau, **meta)
+    _emit({"out": str(path), "metrics": metrics})
+    return 0
+
+
+_EVALUATE_KEYS = ("n_test", "n_general", "n_general_lattices", "seed", "T", "noise")
+
+
+def _cmd_evaluate(a: argparse.Namespace) -> int:
+    out = _check_out(a.out, ".json", a.overwrite) if a.out else None
+    res = evaluate_model(load_model(a.model), **{k: getattr(a, k) for k in _EVALUATE_KEYS})
+    if out is not None:
+        out.write_text(json.dumps(res, indent=2, allow_nan=False) + "\n", encoding="utf-8")
+    _emit(res)
+    return 0
+
+
+def _parse_s0(text: str, L: int) -> np.ndarray:
+    t = text.strip()
+    try:
+        s0 = [1.0 if c == "+" else -1.0 for c in t] if set(t) <= {"+", "-"} else [float(v) for v in t.split(",")]
+    except ValueError:
+        raise ValueError(f"--s0 must be a string of + and - or comma-separated numbers, got {text!r}") from None
+    if len(s0) != L:
+        raise ValueError(f"--s0 has {len(s0)} spins but the model expects L={L}")
+    return np.array(s0)
+
+
+def _read_instance(path: str, index: int) -> tuple[np.ndarray, np.ndarray | None, float | None]:
+    """Instance ``index`` (L, M) of an .npz from ``simulate``, its lattice A (if stored) and T (if stored)."""
+    try:
+        with np.load(path, allow_pickle=False) as f:
+            doc = {k: f[k] for k in f.files}
+    except Exception as e:  # not a file, not an npz, pickled content
+        raise ValueError(f"cannot read instance file {path!r}: {e}") from None
+    if "X" not in doc:
+        raise ValueError(f"instance file {path!r} has no array 'X' (instances, shape (B, L, M))")
+    X = doc["X"][None] if doc["X"].ndim == 2 else doc["X"]
+    if X.ndim != 3 or not -X.shape[0] <= index < X.shape[0]:
+        raise ValueError(f"--index {index} is out of range for {X.shape[0]} instances of shape {X.shape[1:]}")
+    return X[index], doc.get("A"), float(doc["T"]) if "T" in doc else None
+
+
+def _cmd_predict(a: argparse.Namespace) -> int:
+    model = load_model(a.model)
+    A = load_lattice(a.lattice) if a.lattice else None
+    if a.instance:
+        if a.T is not None or a.noise is not None:
+            raise ValueError("--T and --noise apply when simulating (--s0 / --s0-seed), not to a stored --instance")
+        x, A_file, T = _read_instance(a.instance, a.index)
+        A, s0 = A if A is not None else A_file, x[:, 0]
+    else:
+        if A is None:
+            raise ValueError("--s0 / --s0-seed simulate the dynamics and need the lattice: add --lattice FILE.json")
+        L, T = model.config.L, model.T if a.T is None else a.T
+        s0 = _parse_s0(a.s0, L) if a.s0 is not None else distinct_initial_states(L, 1, a.s0_seed)[0]
+        x = simulate_for_model(model, A, s0, T=T, noise=a.noise, seed=a.s0_seed)
+    res = predict_pairs(model, x, A)
+    _emit({"model": model.name, "T": T, "tau": model.tau, "M": model.config.M, "s0": np.asarray(s0).tolist(), **res})
+    return 0
+
+
+class _Formatter(argparse.ArgumentDefaultsHelpFormatter, argparse.RawDescriptionHelpFormatter):
+    """Shows defaults (except None / False) and keeps the example command lines in descriptions as written."""
+
+    def _get_help_string(self, action: argparse.Action) -> str | None:
+        return action.help if action.default in (None, False) else super()._get_help_string(action)
+
+
+def _family_flags(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--edges", type=int, help="random family: exact number of edges (generator default 25)")
+    p.add_argument("--p", type=float, help="erdos_renyi: edge probability (0.3); small_world: rewiring (0.1)")
+    p.add_argument("--k", type=int, help="ring / small_world: neighbours per spin, even (2 / 4)")
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="isingviz", formatter_class=_Formatter, description=DESCRIPTION)
+    parser.add_argument("--version", action="version", version=f"isingviz {__version__}")
+    sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+
+    def cmd(name: str, func: Any, text: str) -> argparse.ArgumentParser:
+        p = sub.add_parser(name, help=text.splitlines()[0], description=text, formatter_class=_Formatter)
+        p.set_defaults(func=func)
+        return p
+
+    p = cmd("simulate", _cmd_simulate, SIMULATE_HELP)
+    src = p.add_mutually_exclusive_group()
+    src.add_argument("--lattice", metavar="FILE.json", help="lattice file (isingviz.lattice format)")
+    src.add_argument("--family", choices=list(GENERATORS), default="random", help="lattice generator")
+    _family_flags(p)
+    p.add_argument("--L", type=int, default=12, help="spins (with --family)")
+    p.add_argument("--lattice-seed", type=int, default=0, help="seed of the generated lattice")
+    p.add_argument("--n", type=int, default=100, help="instances, each from a distinct initial state")
+    for flag, _, field, typ, choices, text in _TRAIN_FLAGS[7:13]:  # --T --tau --M --mode --replicas --noise
+        p.add_argument(flag, type=typ, choices=choices, default=getattr(_SECTIONS["dataset"], field), help=text)
+    p.add_argument("--seed", type=int, default=0, help="seed of the initial states, replicas and noise")
+    p.add_argument("--out", required=True, metavar="FILE.npz", help="output: X (B,L,M), s0 (B,L), A (L,L), T, tau, M")
+    p.add_argument("--overwrite", action="store_true", help="replace an existing --out")
+
+    p = cmd("train", _cmd_train, TRAIN_HELP)
+    for flag, section, field, typ, choices, text in _TRAIN_FLAGS:
+        default = getattr(_SECTIONS[section], field)
+        default = ",".join(map(str, default)) if isinstance(default, tuple) else default
+        kw = {"dest": f"{section}.{field}", "type": typ, "choices": choices, "default": argparse.SUPPRESS}
+        kw["metavar"] = None if choices else field.upper()
+        p.add_argument(flag, help=f"{text} (default: {default})", **kw)
+    _family_flags(p)
+    p.add_argument("--config", metavar="FILE.json", help='{"dataset": {...}, "model": {...}, "train": {...}}')
+    p.add_argument("--init", metavar="MODEL.safetensors", help="fine-tune from this model (same lattices)")
+    p.add_argument("--new-lattices", action="store_true", help="with --init: draw new lattices from --seed")
+    p.add_argument("--out", required=True, metavar="PATH.safetensors", help="model file to write")
+    p.add_argument("--overwrite", action="store_true", help="replace an existing --out")
+    p.add_argument("--name", help="model name stored in the file (default: the file's stem)")
+    p.add_argument("--notes", help="free text stored in the file")
+    p.add_argument("--quiet", action="store_true", help="no progress bar")
+
+    p = cmd("evaluate", _cmd_evaluate, EVALUATE_HELP)
+    p.add_argument("model", metavar="MODEL.safetensors")
+    p.add_argument("--n-test", type=int, default=3000, help="fresh instances of the training lattices")
+    p.add_argument("--n-general", type=int, default=3000, help="instances of unseen lattices (0: skip)")
+    p.add_argument("--general-lattices", dest="n_general_lattices", type=int, default=10, help="unseen lattices")
+    p.add_argument("--seed", type=int, default=1, help="seed of the fresh states and lattices")
+    p.add_argument("--T", type=float, help="simulate at this temperature (default: the model's)")
+    p.add_argument("--noise", type=float, help="observation noise sigma (default: the model's)")
+    p.add_argument("--out", metavar="results.json", help="also write the result, indented, to this file")
+    p.add_argument("--overwrite", action="store_true", help="replace an existing --out")
+
+    p = cmd("predict", _cmd_predict, PREDICT_HELP)
+    p.add_argument("model", metavar="MODEL.safetensors")
+    p.add_argument("--lattice", metavar="FILE.json", help="the true lattice: simulate on it and score against it")
+    src = p.add_mutually_exclusive_group(required=True)
+    src.add_argument("--instance", metavar="FILE.npz", help="take a stored instance (from simulate)")
+    src.add_argument("--s0", help="initial state: '+-+-...' or '1,-1,...' (write --s0=-+... when it starts with -)")
+    src.add_argument("--s0-seed", type=int, help="draw a random initial state with this seed")
+    p.add_argument("--index", type=int, default=0, help="which instance of --instance")
+    p.add_argument("--T", type=float, help="temperature when simulating (default: the model's)")
+    p.add_argument("--noise", type=float, help="observation noise when simulating (default: the model's)")
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Run the command line; returns the exit code (0 ok, 2 bad input, 130 interrupted)."""
+    try:
+        args = build_parser().parse_args(argv)
+    except SystemExit as e:  # --help, --version, or a usage error argparse already reported
+        return e.code if isinstance(e.code, int) else 2 * (e.code is not None)
+    try:
+        return args.func(args)
+    except (ValueError, OSError) as e:
+        print(f"error: {e}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        print("interrupted", file=sys.stderr)
+        return 130
+
+
+DESCRIPTION = """\
+Reconstruct which spins of a kinetic Ising model are coupled from one trajectory of their momenta.
+
+workflow (train's defaults are the paper's setting: L=12, 25 edges, 10 lattices, 25,000 instances):
+  isingviz simulate --L 12 --edges 25 --n 100 --T 0.4 --out inst.npz
+  isingviz train --T 0.1 --epochs 20 --out pre.safetensors
+  isingviz train --init pre.safetensors --T 50 --out fine.safetensors
+  isingviz evaluate fine.safetensors --out results.json
+  isingviz predict fine.safetensors --instance inst.npz --index 3
+Each command prints one JSON line on stdout (pipe it to `python -m json.tool` to read it)."""
+
+SIMULATE_HELP = """\
+Simulate instances (trajectories of the momenta, Eq. 1 of arXiv:2208.04119) and save them as .npz.
+The lattice comes from --lattice FILE.json or a generator (--family, --L, --edges/--p/--k, --lattice-seed);
+the --n instances start from distinct initial states. Writes X (B, L, M), s0 (B, L), A (L, L), T, tau, M.
+example: isingviz simulate --family random --L 12 --edges 25 --n 500 --T 0.4 --out inst.npz"""
+
+TRAIN_HELP = """\
+Build a dataset (train / test / generalization splits), train the CNN and save it as .safetensors.
+Settings are layered: built-in defaults < the base model's dataset (--init) < --config FILE.json
+< flags given explicitly. The config file may hold {"dataset": {DatasetSpec fields}, "model": {ModelConfig
+fields}, "train": {TrainConfig fields}}; the network's L, M and tau always follow the dataset.
+Fine-tuning (--init): the base model's architecture is kept (its --encoding may change) and its training
+lattices are reused unless --new-lattices, as in the paper: pre-train at T=0.1, fine-tune at high T.
+Ctrl-C stops after the current batch and still saves the best model so far.
+examples: isingviz train --L 12 --edges 25 --lattices 10 --n-train 25000 --T 0.4 --epochs 20 --out m.safetensors
+          isingviz train --init m.safetensors --T 50 --n-train 10000 --out m50.safetensors"""
+
+EVALUATE_HELP = """\
+Evaluate a model on freshly simulated instances of its own lattices and of unseen ones.
+The test split uses the model's training lattices with initial states never used in training; the
+generalization split uses new lattices of the same family. Prints accuracy next to the trivial "no edge"
+guess, entropies and the coverage/accuracy curve (the paper's Fig. 2b) as JSON.
+example: isingviz evaluate m.safetensors --n-test 3000 --n-general 3000 --T 0.4 --out results.json"""
+
+PREDICT_HELP = """\
+Predict every spin pair of one instance: p(edge), entropy, prediction and, given the lattice, the truth.
+The instance is simulated on --lattice with the model's T, tau and M from --s0 or --s0-seed, or read from
+--instance (an .npz from simulate; its stored lattice is the truth unless --lattice is given).
+examples: isingviz predict m.safetensors --lattice lat.json --s0-seed 7
+          isingviz predict m.safetensors --instance inst.npz --index 3"""

@@ -1,0 +1,45 @@
+"""Typed loading of the frozen config dataclasses from JSON-like dicts (files and uploads are untrusted)."""
+
+from __future__ import annotations
+
+import dataclasses
+import math
+from typing import Any, TypeVar
+
+C = TypeVar("C")
+
+
+def dataclass_from_dict(cls: type[C], d: Any, what: str) -> C:
+    """Build ``cls(**d)`` after checking that every key is a field and every value has its default's JSON type.
+
+    Tuples accept lists of ints; floats accept finite ints and floats; fields whose default is None or a
+    container (dict, list) are passed through for the class's own validation. Raises ``ValueError``.
+    """
+    if not isinstance(d, dict):
+        raise ValueError(f"{what} must be a JSON object, got {type(d).__name__}")
+    fields = {f.name: f for f in dataclasses.fields(cls)}  # type: ignore[arg-type]
+    unknown = set(d) - set(fields)
+    if unknown:
+        raise ValueError(f"unknown {what} fields {sorted(unknown)}; allowed: {sorted(fields)}")
+    values = dict(d)
+    for name, v in d.items():
+        f = fields[name]
+        default = f.default if f.default is not dataclasses.MISSING else None
+        if default is None or isinstance(default, (dict, list)):
+            continue
+        want = type(default)
+        if want is tuple:
+            ok = isinstance(v, (list, tuple)) and all(isinstance(c, int) and not isinstance(c, bool) for c in v)
+            values[name] = tuple(v) if ok else v
+        elif want is float:
+            ok = isinstance(v, (int, float)) and not isinstance(v, bool) and math.isfinite(v)
+        elif want is bool:
+            ok = isinstance(v, bool)
+        else:
+            ok = isinstance(v, want) and not (want is int and isinstance(v, bool))
+        if not ok:
+            raise ValueError(f"{what} field {name!r} has a bad value {v!r} ({want.__name__} wanted)")
+    try:
+        return cls(**values)
+    except TypeError as e:
+        raise ValueError(f"bad {what}: {e}") from None
