@@ -1,0 +1,83 @@
+"""Per-browser-session state shared by the pages: the current lattice and the models a user has.
+
+Shipped models live read-only in ``models/``; models trained or uploaded in the app are kept in the session and
+can be saved to the user models folder (``ISINGVIZ_USER_MODELS``, default ``user_models/``), kept apart.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import numpy as np
+import streamlit as st
+
+from isingviz.lattice import from_edges, random_lattice
+from isingviz.store import LoadedModel, list_models, load_model
+
+ROOT = Path(__file__).resolve().parents[1]
+SHIPPED_DIR = ROOT / "models"
+PAPER_MODEL = SHIPPED_DIR / "paper_T0.4.safetensors"
+
+
+def user_models_dir() -> Path:
+    return Path(os.environ.get("ISINGVIZ_USER_MODELS", ROOT / "user_models"))
+
+
+@st.cache_resource(show_spinner=False)
+def load_shipped(path: str, mtime: float) -> LoadedModel:
+    """A shipped or saved model file, loaded once per server (keyed by path and modification time)."""
+    return load_model(path)
+
+
+def load_path(path: Path) -> LoadedModel:
+    return load_shipped(str(path), path.stat().st_mtime)
+
+
+def shipped_models() -> dict[str, Path]:
+    return {p.stem: p for p in list_models(SHIPPED_DIR)}
+
+
+def saved_user_models() -> dict[str, Path]:
+    return {p.stem: p for p in list_models(user_models_dir())}
+
+
+def session_models() -> dict[str, LoadedModel]:
+    """Models trained or uploaded in this browser session, by name."""
+    return st.session_state.setdefault("session_models", {})
+
+
+def available_models() -> dict[str, LoadedModel]:
+    """Every model this session can use: shipped, saved in the user folder, and made in the session."""
+    out: dict[str, LoadedModel] = {}
+    for label, paths in (("shipped", shipped_models()), ("saved", saved_user_models())):
+        for name, p in paths.items():
+            try:
+                out[f"{name} ({label})"] = load_path(p)
+            except ValueError:
+                continue  # a broken file in the user folder must not take the app down
+    out.update({f"{k} (session)": v for k, v in session_models().items()})
+    return out
+
+
+def default_lattice() -> np.ndarray:
+    """The paper model's first training lattice when it ships, else a paper-like random lattice."""
+    if PAPER_MODEL.exists():
+        try:
+            ds = load_path(PAPER_MODEL).metadata.get("dataset") or {}
+            if ds.get("lattices"):
+                return from_edges(int(ds["L"]), ds["lattices"][0])
+        except ValueError:
+            pass
+    return random_lattice(12, 25, seed=0)
+
+
+def get_lattice() -> np.ndarray:
+    """The current lattice (L, L) of this browser session."""
+    if "lattice" not in st.session_state:
+        st.session_state["lattice"] = default_lattice()
+    return st.session_state["lattice"]
+
+
+def set_lattice(A: np.ndarray) -> None:
+    st.session_state["lattice"] = np.asarray(A, dtype=np.int8)
