@@ -31,8 +31,8 @@ class ModelConfig:
     encoding: str = "saturation"  # "raw" (paper), "decay" (minus free decay, rescaled), "saturation"
     channels: tuple[int, ...] = (32, 64)  # convolution channels
     kernel: int = 5  # kernel length along time (spin_time_cnn) or side (conv2d)
-    hidden: int = 256  # dense layer width
-    squeeze: int = 16  # spin_time_cnn: 1x1 convolution to this many channels before the dense head (0: none)
+    hidden: int = 128  # dense layer width
+    squeeze: int = 8  # spin_time_cnn: 1x1 convolution to this many channels before the dense head (0: none)
     time_bins: int = 0  # spin_time_cnn: average the conv features into this many time bins (0: keep all)
     dropout: float = 0.0  # dropout before the output layer
 
