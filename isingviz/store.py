@@ -167,6 +167,7 @@ def save_model(
             f.write(data)
             f.flush()
             os.fsync(f.fileno())
+        os.chmod(tmp, 0o644)  # mkstemp makes 0600; a model file is meant to be read by the app's server user
         if overwrite:
             os.replace(tmp, path)
         else:
