@@ -1,0 +1,217 @@
+"""Small UI helpers shared by the pages: error display, lattice editing (clicks and table), cached simulations.
+
+The editing logic is pure (``toggle_click``, ``apply_editor_edits``, ``clicked_node``) so it is tested without a
+browser; the cached wrappers take hashable inputs (bytes, tuples, floats) so Streamlit keys them correctly.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import inspect
+import io
+from collections.abc import Callable, Mapping
+from typing import Any, TypeVar
+
+import numpy as np
+import pandas as pd
+import plotly.graph_objects as go
+import streamlit as st
+
+from isingviz.dynamics import free_decay, simulate
+from isingviz.figures import decay_deviation, temperature_comparison_figure
+from isingviz.lattice import GENERATORS, validate_adjacency
+from ui.state import get_lattice, set_lattice
+
+R = TypeVar("R")
+PAGE_L_MAX = 32  # the lab draws and edits lattices up to this size
+# Temperatures offered by the log-scale slider: 1-1.5-2-3-4-5-7 per decade, 0.05 .. 200 (the paper's T included).
+T_VALUES: list[float] = [
+    round(m * 10.0**e, 6) for e in range(-2, 3) for m in (1, 1.5, 2, 3, 4, 5, 7) if 0.05 <= m * 10.0**e <= 200
+]
+
+
+def attempt(fn: Callable[..., R], *args: Any, stop: bool = True, **kwargs: Any) -> R | None:
+    """Call ``fn``; a library ``ValueError`` becomes an ``st.error`` message (then ``st.stop()`` if ``stop``)."""
+    try:
+        return fn(*args, **kwargs)
+    except ValueError as exc:
+        st.error(str(exc))
+        if stop:
+            st.stop()
+        return None
+
+
+def bump(key: str) -> None:
+    """Button callback: add 1 to an integer in session state (seeds, revision counters)."""
+    st.session_state[key] = int(st.session_state.get(key, 0)) + 1
+
+
+# ---------------------------------------------------------------- lattice editing (pure)
+
+
+def clicked_node(state: Any) -> int | None:
+    """The spin clicked, read from a ``st.plotly_chart(on_select=...)`` state; None when nothing is selected.
+
+    ``state`` is ``{"selection": {"points": [{"customdata": i or [i], "point_index": ...}, ...]}}``; only points
+    that carry an integer ``customdata`` (the node trace of ``figures.graph_figure``) count; the last one wins.
+    """
+    if not isinstance(state, Mapping):
+        return None
+    selection = state.get("selection") or {}
+    points = selection.get("points") if isinstance(selection, Mapping) else None
+    for point in reversed(points or []):
+        cd = point.get("customdata") if isinstance(point, Mapping) else None
+        if isinstance(cd, (list, tuple)) and cd:
+            cd = cd[0]
+        if isinstance(cd, (int, float, np.integer, np.floating)) and float(cd).is_integer():
+            return int(cd)
+    return None
+
+
+def toggle_click(A: np.ndarray, pending: int | None, node: int | None) -> tuple[np.ndarray, int | None]:
+    """One click on spin ``node`` while spin ``pending`` is highlighted -> (new lattice, new highlighted spin).
+
+    First click highlights; a second click on another spin toggles the edge between the two and clears the
+    highlight; clicking the highlighted spin again clears it. Out-of-range spins are ignored. ``A`` is not changed.
+    """
+    A = validate_adjacency(A)
+    L = A.shape[0]
+    if pending is not None and not 0 <= pending < L:
+        pending = None
+    if node is None or not 0 <= node < L:
+        return A, pending
+    if pending is None:
+        return A, node
+    if pending == node:
+        return A, None
+    B = A.copy()
+    B[pending, node] = B[node, pending] = 1 - A[pending, node]
+    return B, None
+
+
+def adjacency_frame(A: np.ndarray) -> pd.DataFrame:
+    """Adjacency as an L x L DataFrame of booleans, rows and columns labelled "0".."L-1" (for ``st.data_editor``)."""
+    A = validate_adjacency(A)
+    labels = [str(i) for i in range(A.shape[0])]
+    return pd.DataFrame(A.astype(bool), index=labels, columns=labels)
+
+
+def apply_editor_edits(A: np.ndarray, edited_rows: Mapping[Any, Mapping[Any, Any]]) -> np.ndarray:
+    """Apply ``st.data_editor`` cell edits {row: {column: bool}} to ``A``, symmetrised; diagonal edits ignored.
+
+    Editing (i, j) sets both (i, j) and (j, i). Rows are positions, columns labels "0".."L-1". Returns a new array.
+    """
+    B = validate_adjacency(A).copy()
+    L = B.shape[0]
+    for row, cols in (edited_rows or {}).items():
+        for col, value in (cols or {}).items():
+            try:
+                i, j = int(row), int(col)
+            except (TypeError, ValueError):
+                continue
+            if i != j and 0 <= i < L and 0 <= j < L and value is not None:
+                B[i, j] = B[j, i] = int(bool(value))
+    return B
+
+
+def degree_stats(A: np.ndarray) -> dict[str, float | int]:
+    """Edge count and degree statistics of a lattice: edges, mean/min/max degree, isolated spins."""
+    deg = validate_adjacency(A).sum(axis=1)
+    return {
+        "edges": int(deg.sum() // 2),
+        "mean": float(deg.mean()),
+        "min": int(deg.min()),
+        "max": int(deg.max()),
+        "isolated": int(np.sum(deg == 0)),
+    }
+
+
+def generator_params(family: str) -> dict[str, Any]:
+    """The parameters of a lattice generator and their defaults, read from ``GENERATORS[family]``'s signature."""
+    sig = inspect.signature(GENERATORS[family])
+    return {n: p.default for n, p in sig.parameters.items() if n not in ("L", "seed")}
+
+
+# ---------------------------------------------------------------- the session's lattice
+
+
+def lattice_key(prefix: str) -> str:
+    """A widget key that changes whenever the session's lattice or its edit revision changes.
+
+    Editing widgets (graph clicks, the adjacency table) are keyed by it, so after an edit they start fresh.
+    """
+    digest = hashlib.sha1(np.ascontiguousarray(get_lattice()).tobytes()).hexdigest()[:10]
+    return f"{prefix}_{digest}_{st.session_state.get('lattice_rev', 0)}"
+
+
+def commit_lattice(A: np.ndarray) -> None:
+    """Make ``A`` the session's lattice and start a new edit revision."""
+    set_lattice(validate_adjacency(A))
+    bump("lattice_rev")
+
+
+# ---------------------------------------------------------------- cached simulations
+
+
+@st.cache_data(max_entries=64, show_spinner=False)
+def _simulate(a: bytes, L: int, s0: tuple, T: float, tau: float, M: int, mode: str, R: int, noise: float, seed: int):
+    A = np.frombuffer(a, dtype=np.int8).reshape(L, L)
+    return simulate(A, np.array(s0, dtype=np.float64), T, tau, M, mode=mode, replicas=R, noise=noise, seed=seed)
+
+
+def simulate_cached(
+    A: np.ndarray,
+    s0: np.ndarray,
+    T: float,
+    tau: float,
+    M: int,
+    *,
+    mode: str = "meanfield",
+    replicas: int = 100,
+    noise: float = 0.0,
+    seed: int = 0,
+) -> np.ndarray:
+    """``isingviz.dynamics.simulate`` of one instance (L, M), cached per browser-independent inputs."""
+    a = validate_adjacency(A)
+    s = tuple(float(x) for x in np.asarray(s0).ravel())
+    return _simulate(a.tobytes(), a.shape[0], s, float(T), float(tau), int(M), mode, int(replicas), float(noise), seed)
+
+
+@st.cache_data(max_entries=32, show_spinner=False)
+def _temperatures(a: bytes, L: int, s0: tuple, Ts: tuple, tau: float, M: int, stat: str):
+    A = np.frombuffer(a, dtype=np.int8).reshape(L, L)
+    s = np.array(s0, dtype=np.float64)
+    return temperature_comparison_figure(A, s, Ts, tau, M, stat), decay_deviation(A, s, Ts, tau, M, stat)
+
+
+def temperatures_cached(
+    A: np.ndarray, s0: np.ndarray, Ts: list[float], tau: float, M: int, stat: str = "max"
+) -> tuple[go.Figure, pd.DataFrame]:
+    """The compare-temperatures figure and a table: T, peak deviation from free decay, and T x peak deviation."""
+    a = validate_adjacency(A)
+    s = tuple(float(x) for x in np.asarray(s0).ravel())
+    fig, dev = _temperatures(a.tobytes(), a.shape[0], s, tuple(float(t) for t in Ts), float(tau), int(M), stat)
+    peak = dev.max(axis=1)  # (nT,)
+    table = pd.DataFrame({"T": Ts, "peak deviation": peak, "T × peak deviation": np.asarray(Ts) * peak})
+    return fig, table
+
+
+def max_deviation(X: np.ndarray, s0: np.ndarray, tau: float) -> float:
+    """max over spins and time of |s_i(m) - s0_i (1 - tau)^m|: how much the couplings moved the instance."""
+    return float(np.max(np.abs(np.asarray(X) - free_decay(s0, tau, np.asarray(X).shape[-1]))))
+
+
+def state_from_row(frame: pd.DataFrame) -> np.ndarray:
+    """An edited one-row table of +/-1 entries -> initial state (L,); ``ValueError`` for anything else."""
+    row = pd.to_numeric(frame.iloc[0], errors="coerce").to_numpy(dtype=np.float64)
+    if np.any(~np.isin(row, (-1.0, 1.0))):
+        bad = [c for c, v in zip(frame.columns, row) if v not in (-1.0, 1.0)]
+        raise ValueError(f"every spin of the initial state must be +1 or -1; fix spin(s) {', '.join(map(str, bad))}")
+    return row.astype(np.int8)
+
+
+def instance_npz(X: np.ndarray, s0: np.ndarray, A: np.ndarray, T: float, tau: float, M: int) -> bytes:
+    """One instance as .npz bytes: X (L, M), s0 (L,), A (L, L), T, tau, M."""
+    buf = io.BytesIO()
+    np.savez(buf, X=X, s0=np.asarray(s0), A=np.asarray(A), T=T, tau=tau, M=M)
+    return buf.getvalue()
