@@ -17,7 +17,7 @@ from typing import Any
 import numpy as np
 import plotly.graph_objects as go
 
-from .dynamics import free_decay, simulate
+from .dynamics import decay_deviation
 from .lattice import edges_of, n_pairs, validate_adjacency
 
 STATUSES = ("TP", "FP", "FN")
@@ -194,27 +194,6 @@ def trajectories_figure(X: Any, tau: float = 0.1, title: str = "momenta s_i(t)")
         height=380,
     )
     return fig
-
-
-def decay_deviation(
-    A: Any, s0: Any, Ts: Sequence[float], tau: float = 0.1, M: int = 50, stat: str = "max"
-) -> np.ndarray:
-    """Deviation from the free decay, |s_i(m) - s0_i (1 - tau)^m|, reduced over spins, for each T: (len(Ts), M).
-
-    Mean-field Eq. 1 from the same ``s0`` (L,) at every T. ``stat`` is "max" (over spins) or "rms". The coupling
-    adds ~tau * tanh(h / T) ~ tau h / T per step, so at high T the deviation shrinks like 1/T.
-    """
-    if stat not in ("max", "rms"):
-        raise ValueError(f"stat must be 'max' or 'rms', got {stat!r}")
-    T = np.asarray(Ts, dtype=np.float64)
-    if T.ndim != 1 or T.size == 0:
-        raise ValueError("give at least one temperature")
-    s = np.asarray(s0, dtype=np.float64)
-    if s.ndim != 1:
-        raise ValueError(f"s0 must be one initial state of shape (L,), got {s.shape}")
-    X = simulate(A, np.tile(s, (T.size, 1)), T, tau, M)  # (nT, L, M)
-    d = np.abs(X - free_decay(s, tau, M)[None])  # (nT, L, M)
-    return d.max(axis=1) if stat == "max" else np.sqrt((d**2).mean(axis=1))
 
 
 def temperature_comparison_figure(

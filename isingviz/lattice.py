@@ -117,6 +117,30 @@ def from_edges(L: int, edges: Iterable[Iterable[int]]) -> np.ndarray:
     return A
 
 
+def degree_stats(A: Any) -> dict[str, Any]:
+    """Edge count and degree statistics of a lattice, as a plain (JSON-ready) dict.
+
+    The degree of spin i is k_i = sum_j A_ij; the edge count is sum_i k_i / 2.
+
+    Args:
+        A: adjacency (L, L), symmetric 0/1 with zero diagonal (checked by ``validate_adjacency``).
+
+    Returns:
+        ``{"n_edges": int, "mean_degree": float, "min_degree": int, "max_degree": int, "n_isolated": int,
+        "degrees": list[int]}`` where ``degrees`` is the degree sequence (L,) in spin order and ``n_isolated``
+        counts spins of degree 0.
+    """
+    deg = validate_adjacency(A).sum(axis=1, dtype=np.int64)  # (L,)
+    return {
+        "n_edges": int(deg.sum() // 2),
+        "mean_degree": float(deg.mean()),
+        "min_degree": int(deg.min()),
+        "max_degree": int(deg.max()),
+        "n_isolated": int(np.count_nonzero(deg == 0)),
+        "degrees": [int(k) for k in deg],
+    }
+
+
 def to_networkx(A: Any) -> nx.Graph:
     """Adjacency -> ``networkx.Graph`` with nodes 0..L-1 (isolated spins kept)."""
     arr = validate_adjacency(A)

@@ -11,7 +11,7 @@ if str(ROOT) not in sys.path:
 import streamlit as st  # noqa: E402
 
 from isingviz.figures import degree_histogram, graph_figure  # noqa: E402
-from isingviz.lattice import GENERATORS, lattice_to_dict, load_lattice, make_lattice  # noqa: E402
+from isingviz.lattice import GENERATORS, degree_stats, lattice_to_dict, load_lattice, make_lattice  # noqa: E402
 from ui import widgets as w  # noqa: E402
 from ui.state import get_lattice  # noqa: E402
 
@@ -77,15 +77,15 @@ A = get_lattice()
 L_now = int(A.shape[0])
 pending = st.session_state.get("lattice_pending")
 pending = pending if pending is not None and pending < L_now else None
-stats = w.degree_stats(A)
+stats = degree_stats(A)
 
 cols = st.columns(6)
 cols[0].metric("spins L", L_now)
-cols[1].metric("edges", stats["edges"])
-cols[2].metric("mean degree", f"{stats['mean']:.2f}")
-cols[3].metric("min degree", stats["min"])
-cols[4].metric("max degree", stats["max"])
-cols[5].metric("isolated spins", stats["isolated"])
+cols[1].metric("edges", stats["n_edges"])
+cols[2].metric("mean degree", f"{stats['mean_degree']:.2f}")
+cols[3].metric("min degree", stats["min_degree"])
+cols[4].metric("max degree", stats["max_degree"])
+cols[5].metric("isolated spins", stats["n_isolated"])
 
 left, right = st.columns([3, 2])
 with left:
@@ -93,14 +93,14 @@ with left:
         st.caption("Click a spin, then another one, to add or remove the edge between them.")
     else:
         st.info(f"Spin {pending} is selected: click another spin to toggle the edge, or spin {pending} to cancel.")
-    fig = graph_figure(A, highlight=pending, title=f"L = {L_now}, {stats['edges']} edges")
+    fig = graph_figure(A, highlight=pending, title=f"L = {L_now}, {stats['n_edges']} edges")
     st.plotly_chart(fig, on_select="rerun", selection_mode="points", key=graph_key, config={"displayModeBar": False})
 with right:
     st.plotly_chart(degree_histogram(A), config={"displayModeBar": False})
     st.download_button(
         "Download lattice (.json)",
         json.dumps(lattice_to_dict(A)),
-        file_name=f"lattice_L{L_now}_{stats['edges']}edges.json",
+        file_name=f"lattice_L{L_now}_{stats['n_edges']}edges.json",
         mime="application/json",
     )
 

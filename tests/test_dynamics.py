@@ -3,7 +3,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from isingviz.dynamics import add_observation_noise, free_decay, simulate
+from isingviz.dynamics import add_observation_noise, decay_deviation, free_decay, simulate
 from isingviz.lattice import random_lattice
 
 
@@ -140,3 +140,38 @@ def test_validation_errors(kwargs, msg):
     args.update(kwargs)
     with pytest.raises(ValueError, match=msg):
         simulate(**args)
+
+
+def test_decay_deviation_zero_without_edges():
+    s0 = np.where(np.arange(8) % 3, 1.0, -1.0)
+    dev = decay_deviation(np.zeros((8, 8), int), s0, [0.1, 1.0, 100.0], tau=0.1, M=30)
+    assert dev.shape == (3, 30) and dev.dtype == np.float64
+    np.testing.assert_allclose(dev, 0.0, atol=1e-12)
+
+
+@pytest.mark.parametrize("stat", ["max", "rms"])
+def test_decay_deviation_shrinks_like_one_over_T(stat):
+    A = random_lattice(8, 10, seed=1)
+    s0 = np.where(np.arange(8) % 3, 1.0, -1.0)
+    dev = decay_deviation(A, s0, [50.0, 100.0, 200.0], tau=0.1, M=30, stat=stat)  # (3, 30)
+    assert dev.shape == (3, 30)
+    np.testing.assert_allclose(dev[:, 0], 0.0, atol=1e-15)  # column 0 is s0 itself
+    peak = dev.max(axis=1)  # (3,)
+    assert np.all(peak > 0)
+    np.testing.assert_allclose(peak[:-1] / peak[1:], 2.0, rtol=0.05)  # T doubles, deviation halves
+
+
+def test_decay_deviation_matches_its_definition_and_checks_inputs():
+    A = random_lattice(6, 7, seed=2)
+    s0 = np.array([1.0, -1.0, 1.0, 1.0, -1.0, 1.0])
+    d = np.abs(simulate(A, s0, 0.7, 0.1, 20) - free_decay(s0, 0.1, 20))  # (L, M)
+    np.testing.assert_allclose(decay_deviation(A, s0, [0.7], 0.1, 20)[0], d.max(axis=0), atol=1e-15)
+    np.testing.assert_allclose(
+        decay_deviation(A, s0, [0.7], 0.1, 20, stat="rms")[0], np.sqrt((d**2).mean(axis=0)), atol=1e-15
+    )
+    with pytest.raises(ValueError, match="stat"):
+        decay_deviation(A, s0, [1.0], stat="mean")
+    with pytest.raises(ValueError, match="temperature"):
+        decay_deviation(A, s0, [])
+    with pytest.raises(ValueError, match="one initial state"):
+        decay_deviation(A, np.ones((2, 6)), [1.0])

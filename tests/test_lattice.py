@@ -126,3 +126,29 @@ def test_generator_parameter_errors():
         lat.ring_lattice(10, 3)
     with pytest.raises(ValueError, match=r"\[0, 1\]"):
         lat.erdos_renyi(10, 1.5)
+
+
+@pytest.mark.parametrize("L,k", [(12, 2), (12, 4), (9, 8)])
+def test_degree_stats_of_a_ring_all_degrees_k(L, k):
+    stats = lat.degree_stats(lat.ring_lattice(L, k, seed=5))
+    assert stats["degrees"] == [k] * L
+    assert stats["n_edges"] == L * k // 2
+    assert (stats["min_degree"], stats["max_degree"], stats["mean_degree"], stats["n_isolated"]) == (k, k, k, 0)
+
+
+def test_degree_stats_known_example_is_plain_json():
+    stats = lat.degree_stats(lat.from_edges(5, [[0, 1], [0, 2], [0, 3]]))  # a star on 0..3, spin 4 alone
+    assert stats == {
+        "n_edges": 3,
+        "mean_degree": 1.2,
+        "min_degree": 0,
+        "max_degree": 3,
+        "n_isolated": 1,
+        "degrees": [3, 1, 1, 1, 0],
+    }
+    assert json.loads(json.dumps(stats)) == stats  # plain Python types, no numpy scalars
+    A = lat.random_lattice(12, 25, seed=0)
+    stats = lat.degree_stats(A)
+    assert stats["n_edges"] == 25 and sum(stats["degrees"]) == 50  # handshake lemma
+    with pytest.raises(ValueError, match="symmetric"):
+        lat.degree_stats(np.triu(A))

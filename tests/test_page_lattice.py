@@ -8,7 +8,7 @@ import pytest
 from streamlit.testing.v1 import AppTest
 
 from isingviz.lattice import from_edges, lattice_to_dict
-from ui.widgets import apply_editor_edits, clicked_node, degree_stats, generator_params, toggle_click
+from ui.widgets import apply_editor_edits, clicked_node, generator_params, toggle_click
 
 PAGE = str(Path(__file__).resolve().parents[1] / "pages" / "1_Lattice.py")
 A3 = from_edges(3, [[0, 1]])
@@ -50,8 +50,7 @@ def test_editor_edits_are_symmetrised_and_diagonal_ignored():
     np.testing.assert_array_equal(apply_editor_edits(A3, {}), A3)
 
 
-def test_degree_stats_and_generator_params():
-    assert degree_stats(from_edges(4, [[0, 1], [0, 2]])) == {"edges": 2, "mean": 1.0, "min": 0, "max": 2, "isolated": 1}
+def test_generator_params():
     assert generator_params("small_world") == {"k": 4, "p": 0.1}
     assert generator_params("grid") == {}
 

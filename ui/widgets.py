@@ -17,8 +17,8 @@ import pandas as pd
 import plotly.graph_objects as go
 import streamlit as st
 
-from isingviz.dynamics import free_decay, simulate
-from isingviz.figures import decay_deviation, temperature_comparison_figure
+from isingviz.dynamics import decay_deviation, free_decay, simulate
+from isingviz.figures import temperature_comparison_figure
 from isingviz.lattice import GENERATORS, validate_adjacency
 from ui.state import get_lattice, set_lattice
 
@@ -112,18 +112,6 @@ def apply_editor_edits(A: np.ndarray, edited_rows: Mapping[Any, Mapping[Any, Any
             if i != j and 0 <= i < L and 0 <= j < L and value is not None:
                 B[i, j] = B[j, i] = int(bool(value))
     return B
-
-
-def degree_stats(A: np.ndarray) -> dict[str, float | int]:
-    """Edge count and degree statistics of a lattice: edges, mean/min/max degree, isolated spins."""
-    deg = validate_adjacency(A).sum(axis=1)
-    return {
-        "edges": int(deg.sum() // 2),
-        "mean": float(deg.mean()),
-        "min": int(deg.min()),
-        "max": int(deg.max()),
-        "isolated": int(np.sum(deg == 0)),
-    }
 
 
 def generator_params(family: str) -> dict[str, Any]:
