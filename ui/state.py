@@ -16,7 +16,7 @@ from isingviz.lattice import from_edges, random_lattice
 from isingviz.store import LoadedModel, list_models, load_model
 
 ROOT = Path(__file__).resolve().parents[1]
-SHIPPED_DIR = ROOT / "models"
+SHIPPED_DIR = Path(os.environ.get("ISINGVIZ_MODELS", ROOT / "models"))
 PAPER_MODEL = SHIPPED_DIR / "paper_T0.4.safetensors"
 
 

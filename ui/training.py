@@ -1,0 +1,338 @@
+"""UI pieces of the Train and Barren-plateau pages: input forms, the live job panel, saving and uploading models.
+
+Training itself runs in ``isingviz.jobs`` (a background thread that never touches Streamlit); the job object lives
+in ``st.session_state`` so it survives the user navigating away, and ``poll`` redraws it every second with a
+fragment while it runs, without rerunning the whole page.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+from collections.abc import Callable, Mapping
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import streamlit as st
+
+from isingviz.curves import compare_histories, last_value, reference_levels, training_curves
+from isingviz.jobs import JobQueue, TrainingJob, dataset_spec, model_config_for
+from isingviz.lattice import n_pairs
+from isingviz.model import ENCODINGS, ModelConfig
+from isingviz.store import SUFFIX, LoadedModel, load_model, model_to_bytes, save_model
+from isingviz.train import TrainConfig
+from ui.state import session_models, user_models_dir
+from ui.widgets import T_VALUES
+
+JOB_KEY = "train_job"
+QUEUE_KEY = "plateau_queue"
+SCRATCH = "— from scratch —"
+ENCODING_TEXT = {
+    "raw": "raw momenta (the paper)",
+    "decay": "minus the free decay (escapes the high-T plateau)",
+    "saturation": "momenta + log saturation gap (best at low T)",
+}
+PLATEAU_KINDS = {"scratch": "scratch-raw", "finetune": "fine-tuned", "decay": "decay"}
+NAME_PATTERN = re.compile(r"[A-Za-z0-9_-]{1,64}")
+_PLATEAU_NAME = re.compile(r"(scratch|finetune|decay|pretrain)_T([0-9.]+(?:e[+-]?[0-9]+)?)")
+
+
+# ---------------------------------------------------------------- model files (pure)
+def check_model_name(name: str) -> str:
+    """``name`` if it is a valid model name (letters, digits, '-', '_'; 1-64 characters), else ``ValueError``."""
+    if not isinstance(name, str) or not NAME_PATTERN.fullmatch(name):
+        raise ValueError(f"a model name may use only letters, digits, '-' and '_' (1 to 64 characters), got {name!r}")
+    return name
+
+
+def file_kwargs(model: LoadedModel, name: str | None = None) -> dict[str, Any]:
+    """The metadata arguments of ``store.save_model`` / ``model_to_bytes`` that reproduce ``model``'s file."""
+    md = model.metadata
+    out = {k: md.get(k) for k in ("dataset", "train_config", "notes")}
+    out.update(history=md.get("history") or [], metrics=md.get("metrics") or {}, name=name or md.get("name"))
+    return {"T": model.T, "tau": model.tau, **out}
+
+
+def model_bytes(model: LoadedModel, name: str | None = None) -> bytes:
+    """The ``.safetensors`` file content of ``model`` (for a download)."""
+    return model_to_bytes(model.model, model.config, **file_kwargs(model, name))
+
+
+def save_named(model: LoadedModel, folder: str | Path, name: str) -> Path:
+    """Save ``model`` as ``folder/NAME.safetensors`` (folder created on demand); never replaces a file."""
+    path = Path(folder) / f"{check_model_name(name)}{SUFFIX}"
+    return save_model(path, model.model, model.config, **file_kwargs(model, name))
+
+
+# ---------------------------------------------------------------- inputs
+def dataset_inputs(A: np.ndarray, base: LoadedModel | None) -> dict[str, Any]:
+    """Dataset widgets; returns the keyword arguments of ``jobs.dataset_spec``."""
+    st.subheader("Dataset")
+    has_lattices = base is not None and bool((base.metadata.get("dataset") or {}).get("lattices"))
+    out: dict[str, Any] = {}
+    reuse = has_lattices and st.checkbox(
+        "reuse the base model's training lattices (as the paper)", True, key="tr_reuse"
+    )
+    if reuse:
+        out["base"] = base
+        L = base.config.L
+        st.caption(f"{len(base.metadata['dataset']['lattices'])} lattices of L = {L} spins from {base.name}.")
+    else:
+        L = int(A.shape[0])
+        out["L"] = L
+        out["n_lattices"] = int(st.number_input("training lattices N_L", 1, 100, 10, key="tr_NL"))
+        edges = min(n_pairs(L), int(A.sum()) // 2 or 1)
+        out["family_params"] = {"n_edges": int(st.number_input("edges per lattice", 0, n_pairs(L), edges, key="tr_E"))}
+        if st.checkbox(f"include the current lattice (L = {L}, Lattice page)", True, key="tr_include"):
+            out["include"] = A
+    states = 2**L
+    out["per_lattice"] = int(
+        st.number_input("training instances per lattice", 1, 100_000, min(200, states * 3 // 4), key="tr_n")
+    )
+    out["test_per_lattice"] = int(
+        st.number_input("test instances per lattice", 0, 10_000, min(50, states // 4), key="tr_nt")
+    )
+    out["T"] = float(st.select_slider("temperature T", T_VALUES, value=0.4, format_func=lambda v: f"{v:g}", key="tr_T"))
+    out["tau"] = float(st.number_input("time step τ", 0.01, 1.0, 0.1, 0.01, key="tr_tau"))
+    out["M"] = int(st.number_input("time points M", 2, 500, base.config.M if base else 50, key="tr_M"))
+    out["noise"] = float(st.number_input("observation noise σ", 0.0, 1.0, 0.0, 0.01, key="tr_noise"))
+    out["seed"] = int(st.number_input("dataset seed (lattices, states)", 0, 2**31 - 1, 0, key="tr_seed"))
+    with st.expander("unseen lattices (generalization)"):
+        out["general_lattices"] = int(st.number_input("unseen lattices", 0, 50, 5, key="tr_NG"))
+        out["general_per_lattice"] = int(st.number_input("instances per unseen lattice", 1, 1000, 40, key="tr_nG"))
+    return out
+
+
+def network_inputs(base: LoadedModel | None) -> dict[str, Any]:
+    """Encoding (and, from scratch, network size) widgets; returns the arguments of ``network_config``."""
+    st.subheader("Network")
+    default = base.config.encoding if base is not None else ModelConfig.encoding
+    enc = st.selectbox(
+        "input encoding", ENCODINGS, ENCODINGS.index(default), format_func=ENCODING_TEXT.get, key="tr_enc"
+    )
+    if base is not None:
+        c = base.config
+        st.caption(f"Architecture of {base.name}: channels {list(c.channels)}, hidden {c.hidden}, squeeze {c.squeeze}.")
+        return {"encoding": enc}
+    with st.expander("network size"):
+        channels = st.text_input("convolution channels", ",".join(map(str, ModelConfig.channels)), key="tr_channels")
+        hidden = int(st.number_input("dense width", 1, 2048, ModelConfig.hidden, key="tr_hidden"))
+        squeeze = int(st.number_input("squeeze channels (0: none)", 0, 256, ModelConfig.squeeze, key="tr_squeeze"))
+    return {"encoding": enc, "channels": channels, "hidden": hidden, "squeeze": squeeze}
+
+
+def train_inputs() -> TrainConfig:
+    st.subheader("Optimisation")
+    epochs = int(st.number_input("epochs", 1, 500, 8, key="tr_epochs"))
+    batch = int(st.select_slider("batch size", [16, 32, 64, 128, 256, 512], 32, key="tr_batch"))
+    lr = float(st.number_input("peak learning rate", 1e-5, 1.0, 2e-3, format="%.4f", key="tr_lr"))
+    seed = int(st.number_input("training seed (initialisation, batch order)", 0, 2**31 - 1, 0, key="tr_tseed"))
+    return TrainConfig(epochs=epochs, batch_size=batch, lr=lr, seed=seed)
+
+
+def network_config(net: Mapping[str, Any]) -> ModelConfig | None:
+    """A from-scratch ``ModelConfig`` from ``network_inputs`` (None when fine-tuning); ``ValueError`` if bad."""
+    if "channels" not in net:
+        return None
+    try:
+        channels = tuple(int(c) for c in str(net["channels"]).replace(" ", "").split(","))
+    except ValueError:
+        raise ValueError(f"channels must be comma-separated integers, e.g. 32,64; got {net['channels']!r}") from None
+    return ModelConfig(channels=channels, hidden=net["hidden"], squeeze=net["squeeze"], encoding=net["encoding"])
+
+
+def start_job(
+    ds: dict[str, Any], net: Mapping[str, Any], tc: TrainConfig, base: LoadedModel | None, name: str
+) -> TrainingJob:
+    """Check every setting (``ValueError`` saying what to change), then start the job in the background."""
+    check_model_name(name)
+    tc.validate()
+    spec = dataset_spec(**ds)
+    config = model_config_for(spec, base, network_config(net), encoding=net["encoding"])
+    return TrainingJob(spec, config, tc, init=base, name=name).start()
+
+
+# ---------------------------------------------------------------- the live panel
+def poll(key: str, draw: Callable[[Any], None]) -> None:
+    """Draw the job at ``st.session_state[key]``; while it runs, redraw it every second (a fragment).
+
+    When it finishes, the whole page reruns once so that what depends on the result appears.
+    """
+    job = st.session_state.get(key)
+    if job is None:
+        return
+    running = not job.done
+
+    @st.fragment(run_every=1.0 if running else None)
+    def panel() -> None:
+        current = st.session_state.get(key)
+        if current is None:
+            return
+        draw(current)
+        if running and current.done:
+            st.rerun()
+
+    panel()
+
+
+def _levels(job: TrainingJob) -> dict[str, float | None]:
+    spec = job.dataset_spec
+    return reference_levels({"dataset": spec.to_dict()}) if spec is not None else {"trivial": None, "majority": None}
+
+
+def draw_job(job: TrainingJob) -> None:
+    """Progress bar, Stop button and training curves of one job."""
+    s = job.snapshot()
+    loss = f" · batch loss {s.loss:.4f}" if s.loss is not None and not s.done else ""
+    epoch = max(s.epoch, 1) if s.phase == "training" else s.epoch
+    st.progress(s.fraction, text=f"{job.name}: {s.phase} · epoch {epoch}/{s.epochs} · {s.seconds:.0f} s{loss}")
+    if not s.done:
+        label = "Stopping after this batch…" if job.stop_requested else "Stop (keep the best model so far)"
+        if st.button(label, key=f"stop_{job.id}", disabled=job.stop_requested):
+            job.stop()
+    lv = _levels(job)
+    st.plotly_chart(training_curves(s.history, trivial=lv["trivial"], majority=lv["majority"]), key="tr_curves")
+
+
+def unique_name(name: str, taken: Mapping[str, Any]) -> str:
+    out, i = name, 2
+    while out in taken:
+        out, i = f"{name}-{i}", i + 1
+    return out
+
+
+def register(job: TrainingJob) -> str | None:
+    """Put a finished job's model into this session's models (once); returns its name there."""
+    done = st.session_state.setdefault("registered_jobs", {})
+    if job.id not in done and job.model is not None:
+        models = session_models()
+        done[job.id] = unique_name(job.name, models)
+        models[done[job.id]] = job.model
+    return done.get(job.id)
+
+
+def finished_panel(job: TrainingJob) -> None:
+    """Summary of a finished job, then save and download its model."""
+    if job.error:
+        st.error(f"Training failed: {job.error}")
+        return
+    name = register(job)
+    if job.model is None or name is None:
+        st.warning("Stopped before the first training step finished: no model was made.")
+        return
+    m = job.model.metadata.get("metrics") or {}
+    general = (m.get("general") or {}).get("accuracy")
+    c = st.columns(5)
+    c[0].metric("test accuracy", _fmt(m.get("accuracy")), help="same lattices, initial states not seen in training")
+    c[1].metric("trivial 'no edge' accuracy", _fmt(m.get("trivial_accuracy")))
+    c[2].metric("majority-label accuracy", _fmt(m.get("majority_accuracy")), help="what ignoring the instances gives")
+    c[3].metric("unseen lattices", _fmt(general), help="accuracy on lattices never seen in training")
+    c[4].metric("best epoch", f"{m.get('best_epoch')} / {len(job.model.metadata.get('history', []))}")
+    how = "stopped by you; the best epoch so far is kept" if m.get("stopped") == "stop flag" else m.get("stopped")
+    st.success(f"Model '{name}' ({how}, {m.get('seconds', 0):.0f} s of training) is in this session's models.")
+    model_files(job.model, name)
+
+
+def _fmt(v: Any) -> str:
+    return f"{v:.4f}" if isinstance(v, (int, float)) and math.isfinite(v) else "—"
+
+
+def model_files(model: LoadedModel, name: str) -> None:
+    """Save into the user models folder (validated name, never overwriting) and download as .safetensors."""
+    left, right = st.columns(2)
+    with left:
+        fname = st.text_input("save as (letters, digits, - and _)", value=name, key=f"save_name_{name}")
+        if st.button("Save to my models folder", key=f"save_{name}"):
+            try:
+                path = save_named(model, user_models_dir(), fname)
+                st.success(f"Saved as {path}")
+            except ValueError as e:
+                st.error(str(e))
+    with right:
+        st.caption(f"My models folder: {user_models_dir()} (apart from the shipped, read-only models/).")
+        st.download_button(
+            "Download .safetensors",
+            data=lambda: model_bytes(model, name),
+            file_name=f"{name}.safetensors",
+            mime="application/octet-stream",
+            key=f"download_{name}",
+        )
+
+
+def upload_panel() -> None:
+    """Upload a .safetensors model into this session's models; anything else is refused with the reason."""
+    up = st.file_uploader("Upload a model (.safetensors only)", type=["safetensors"], key="tr_upload")
+    if up is None:
+        return
+    seen = st.session_state.setdefault("uploaded_models", {})
+    if up.file_id not in seen:
+        try:
+            if not up.name.endswith(".safetensors"):
+                raise ValueError(f"{up.name!r} is not a .safetensors file; only .safetensors model files are accepted")
+            model = load_model(up.getvalue())
+            stem = re.sub(r"[^A-Za-z0-9_-]", "_", Path(up.name).stem)[:64] or "uploaded"
+            name = unique_name(stem, session_models())
+            session_models()[name] = model
+            seen[up.file_id] = ("ok", f"Loaded '{name}': {model.summary()}")
+        except ValueError as e:
+            seen[up.file_id] = ("error", f"{up.name}: {e}")
+    kind, text = seen[up.file_id]
+    (st.success if kind == "ok" else st.error)(text)
+
+
+# ---------------------------------------------------------------- barren plateau
+def plateau_runs(models: Mapping[str, LoadedModel]) -> dict[float, dict[str, LoadedModel]]:
+    """Shipped models named ``{scratch,finetune,decay,pretrain}_T{T}`` grouped by T, e.g. {50.0: {"scratch": m}}."""
+    out: dict[float, dict[str, LoadedModel]] = {}
+    for name, model in models.items():
+        match = _PLATEAU_NAME.fullmatch(name)
+        if match:
+            out.setdefault(float(match.group(2)), {})[match.group(1)] = model
+    return out
+
+
+def plateau_caption(histories: Mapping[str, list], levels: Mapping[str, float | None], T: float) -> str:
+    """What the curves show, in numbers read from the histories."""
+    majority, trivial = levels.get("majority"), levels.get("trivial")
+    parts = []
+    for label, h in histories.items():
+        acc = last_value(h, "test_accuracy")
+        if acc is None:
+            continue
+        where = ""
+        if majority is not None:
+            gap = acc - majority
+            where = " — on the plateau" if abs(gap) < 0.01 else f" — {gap:+.3f} vs the plateau"
+        parts.append(f"**{label}** ends at test accuracy {acc:.3f} after {len(h)} epochs{where}")
+    text = f"At T = {T:g}: " + "; ".join(parts) + "." if parts else f"At T = {T:g}: no test accuracy recorded."
+    if majority is not None:
+        text += (
+            f" The plateau level {majority:.3f} is the majority-label accuracy: predicting, for every pair, the label"
+            f" most training lattices give it, without reading the instance (trivial 'no edge' guess: {_fmt(trivial)})."
+        )
+    return text + (
+        " The paper's from-scratch plateau at T = 100 lasts ~10^4 epochs before it escapes; that is far beyond a CPU"
+        " budget, so these runs show how each start behaves in its first epochs, not the late escape."
+    )
+
+
+def draw_queue(queue: JobQueue) -> None:
+    """Progress of a queue of runs, a Stop button, and their accuracy / gradient-norm curves side by side."""
+    snaps = queue.snapshot()
+    current = queue.current
+    ended = "stopped" if any(j.stop_requested for j in queue.jobs.values()) else "done"
+    now = f"running {current}: {snaps[current].phase}, epoch {snaps[current].epoch}" if current else ended
+    st.progress(queue.fraction, text=f"{len(snaps)} runs · {now}")
+    if not queue.done and st.button("Stop all (keep what was trained)", key="pl_stop"):
+        queue.stop()
+    for label, s in snaps.items():
+        if s.error:
+            st.error(f"{label}: {s.error}")
+    runs = {k: s.history for k, s in snaps.items() if not k.startswith("pre-train")}
+    first = next(iter(queue.jobs.values()))
+    lv = _levels(first)
+    st.plotly_chart(compare_histories(runs, trivial=lv["trivial"], majority=lv["majority"]), key="pl_live_fig")
+    if queue.done:
+        T = next((j.spec.T for k, j in queue.jobs.items() if not k.startswith("pre-train")), float("nan"))
+        st.markdown(plateau_caption(runs, lv, T))
