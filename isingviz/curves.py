@@ -94,7 +94,12 @@ def training_curves(
     _reference_lines(fig, trivial, majority, row=1, col=2)
     fig.update_yaxes(type="log", row=1, col=3)
     fig.update_xaxes(title_text="epoch")
-    fig.update_layout(height=height, title=title, margin={"t": 60, "b": 40, "l": 40, "r": 10}, legend_orientation="h")
+    fig.update_layout(
+        height=height,
+        title=title,
+        margin={"t": 60, "b": 90, "l": 40, "r": 10},
+        legend={"orientation": "h", "y": -0.25},
+    )
     if not history:
         _empty_note(fig, "no epoch finished yet")
     return fig
@@ -146,7 +151,12 @@ def compare_histories(
     _reference_lines(fig, trivial, majority, row=1, col=1)
     fig.update_yaxes(type="log", row=1, col=2)
     fig.update_xaxes(title_text="epoch")
-    fig.update_layout(height=height, title=title, margin={"t": 60, "b": 40, "l": 40, "r": 10}, legend_orientation="h")
+    fig.update_layout(
+        height=height,
+        title=title,
+        margin={"t": 60, "b": 90, "l": 40, "r": 10},
+        legend={"orientation": "h", "y": -0.25},
+    )
     if not any(len(h) for h in runs.values()):
         _empty_note(fig, "no history to show")
     return fig

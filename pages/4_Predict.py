@@ -49,7 +49,9 @@ def instances(_model, key: tuple, a: bytes, train_index: int | None, n: int, see
 
 
 with st.sidebar:
-    label = st.selectbox("model", list(models), key="pr_model", help=f"models for L = {L} spins")
+    names = list(models)
+    first = names.index("paper_T0.4 (shipped)") if "paper_T0.4 (shipped)" in names else 0
+    label = st.selectbox("model", names, index=first, key="pr_model", help=f"models for L = {L} spins")
     model = models[label]
     st.caption(model.summary())
     trained_on = [from_edges(L, e) for e in (model.metadata.get("dataset") or {}).get("lattices") or []]
