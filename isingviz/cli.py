@@ -1,4 +1,4 @@
-"""Command line: ``python -m isingviz {simulate,train,evaluate,predict} ...``; each prints one JSON line.
+"""Command line: ``python -m isingviz {simulate,train,evaluate,predict,sweep} ...``; each prints one JSON line.
 
 Library ``ValueError``s (and unreadable files) end as ``error: ...`` on stderr with exit code 2, never a traceback.
 """
@@ -12,6 +12,7 @@ import json
 import math
 import signal
 import sys
+import textwrap
 import threading
 from collections.abc import Iterator
 from pathlib import Path
@@ -299,6 +300,22 @@ def _cmd_predict(a: argparse.Namespace) -> int:
     return 0
 
 
+def _cmd_sweep(a: argparse.Namespace) -> int:
+    from .sweeps import result_paths, run_sweep
+
+    with tqdm(total=0, file=sys.stderr, disable=a.quiet, unit="task", desc=f"sweep {a.name}") as bar:
+
+        def progress(ev: dict[str, Any]) -> None:
+            bar.total = ev["total"]
+            bar.update(ev["done"] - bar.n)
+
+        doc = run_sweep(a.name, quick=a.quick, workers=a.workers, progress=progress, out_dir=a.out_dir)
+    js, cs = result_paths(a.name, a.quick, a.out_dir)
+    info = {"sweep": a.name, "quick": a.quick, "json": str(js), "csv": str(cs), "wall_seconds": doc["wall_seconds"]}
+    _emit({**info, "errors": doc["errors"], "notes": doc["notes"], "summary": doc["summary"]})
+    return 0
+
+
 class _Formatter(argparse.ArgumentDefaultsHelpFormatter, argparse.RawDescriptionHelpFormatter):
     """Shows defaults (except None / False) and keeps the example command lines in descriptions as written."""
 
@@ -374,6 +391,18 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--index", type=int, default=0, help="which instance of --instance")
     p.add_argument("--T", type=float, help="temperature when simulating (default: the model's)")
     p.add_argument("--noise", type=float, help="observation noise when simulating (default: the model's)")
+
+    from .sweeps import SWEEPS
+
+    text = SWEEP_HELP + "".join(
+        f"\n  {n:<10} {textwrap.fill(s.help, 100, subsequent_indent=' ' * 13)}" for n, s in SWEEPS.items()
+    )
+    p = cmd("sweep", _cmd_sweep, text)
+    p.add_argument("name", choices=list(SWEEPS), metavar="NAME", help=f"one of: {', '.join(SWEEPS)}")
+    p.add_argument("--quick", action="store_true", help="reduced sizes that finish in <= 5 minutes on 2 cores")
+    p.add_argument("--workers", type=int, help="parallel processes (default: min(2, cores); 1: in this process)")
+    p.add_argument("--out-dir", help="folder for NAME[_quick].json and .csv (default: results/, or $ISINGVIZ_RESULTS)")
+    p.add_argument("--quiet", action="store_true", help="no progress bar")
     return parser
 
 
@@ -434,3 +463,10 @@ The instance is simulated on --lattice with the model's T, tau and M from --s0 o
 --instance (an .npz from simulate; its stored lattice is the truth unless --lattice is given).
 examples: isingviz predict m.safetensors --lattice lat.json --s0-seed 7
           isingviz predict m.safetensors --instance inst.npz --index 3"""
+
+SWEEP_HELP = """\
+Run one of the paper's figure sweeps (or the method comparison) as independent tasks in parallel processes and
+write results/NAME[_quick].json (exact configs, seeds, versions, wall times, capped sizes) and .csv.
+Every accuracy is stored beside the trivial "no edge" guess and the best non-learned method on the same instances.
+example: isingviz sweep fig2a --quick --workers 2
+sweeps:"""

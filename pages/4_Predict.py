@@ -12,6 +12,7 @@ import pandas as pd  # noqa: E402
 import streamlit as st  # noqa: E402
 
 from isingviz import metrics as mt  # noqa: E402
+from isingviz.baselines import reconstruct  # noqa: E402
 from isingviz.curves import coverage_figure  # noqa: E402
 from isingviz.data import distinct_initial_states, fresh_test_split  # noqa: E402
 from isingviz.evaluate import model_dataset_spec, predict_pairs, simulate_for_model  # noqa: E402
@@ -48,6 +49,12 @@ def instances(_model, key: tuple, a: bytes, train_index: int | None, n: int, see
     return X, _model.predict_proba(X)
 
 
+@st.cache_data(max_entries=16, show_spinner="Running the binary maximum-likelihood decoder on the same instances…")
+def baseline_accuracy(X: np.ndarray, y: np.ndarray, T: float, tau: float) -> float:
+    """Accuracy of the strongest non-learned method (binary ML decoder, knows Eq. 1) on the same instances."""
+    return reconstruct("binary_ml", X, T=T, tau=tau).accuracy(y)
+
+
 with st.sidebar:
     names = list(models)
     first = names.index("paper_T0.4 (shipped)") if "paper_T0.4 (shipped)" in names else 0
@@ -75,11 +82,13 @@ st.caption(
     f" ({int(A.sum()) // 2} edges), {n} instance(s) from {states}, seed {seed}."
 )
 eta, gamma = mt.coverage_at(proba, y, s_c)
-c = st.columns(4)
+c = st.columns(5)
 c[0].metric("accuracy" + (" (mean over N)" if many else ""), f"{mt.pair_accuracy(proba, y):.4f}")
 c[1].metric("trivial 'no edge' accuracy", f"{mt.trivial_accuracy(y):.4f}", help="guess no edge for every pair")
 c[2].metric("coverage η at S_c", f"{eta:.1%}", help="fraction of pairs with entropy S < S_c")
 c[3].metric("accuracy γ at S_c", "—" if np.isnan(gamma) else f"{gamma:.4f}", help="accuracy on the kept pairs")
+best = w.attempt(baseline_accuracy, X, np.ascontiguousarray(y), model.T, model.tau)
+c[4].metric("best baseline (binary ML)", f"{best:.4f}", help="non-learned decoder that knows Eq. 1, same instances")
 
 k = int(st.slider("instance shown", 1, n, 1, key="pr_k")) - 1 if many else 0
 pred = mt.predictions(proba[k])  # (K,)

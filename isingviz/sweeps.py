@@ -1,0 +1,302 @@
+"""Sweeps: the paper's figures and the method comparison as lists of independent tasks, run in parallel.
+
+A sweep (``SWEEPS[name]``) is one or more stages; each stage plans a list of JSON-able task configs and runs one
+pure task function on each (config dict -> result dict) in a ``ProcessPoolExecutor`` (``workers`` processes, each
+with one torch thread; ``workers=1`` runs in this process). A later stage may use an earlier stage's results
+(fig2b / fig3: a model trained once, when no shipped one fits). ``run_sweep`` returns one JSON document with the
+exact configs, results, seeds, versions and wall times, and writes it to ``results/NAME[_quick].json`` plus a
+flat ``.csv``::
+
+    doc = run_sweep("fig2a", quick=True, progress=lambda ev: print(ev["done"], "/", ev["total"]))
+    doc = load_results("fig2a", quick=True)          # None when it was never run
+
+Sizes: ``--quick`` finishes in <= 5 minutes on 2 cores; full sizes are the paper's (hours on a CPU).
+"""
+
+from __future__ import annotations
+
+import json
+import multiprocessing as mp
+import os
+import tempfile
+import threading
+import time
+from concurrent.futures import ProcessPoolExecutor
+from datetime import datetime, timezone
+from pathlib import Path
+from typing import Any
+
+import torch
+
+from .sweeps_baselines import BASELINES_SIZES, plan_baselines, rows_baselines, summary_baselines, task_baselines
+from .sweeps_baselines import best_baseline as best_baseline
+from .sweeps_common import ROOT, models_dir
+from .sweeps_fig2 import (
+    FIG2A_SIZES,
+    FIG2B_SIZES,
+    plan_fig2a,
+    plan_fig2b,
+    plan_fig2b_model,
+    rows_fig2a,
+    rows_fig2b,
+    summary_fig2a,
+    summary_fig2b,
+    task_fig2a,
+    task_fig2b,
+    task_fig2b_model,
+)
+from .sweeps_fig34 import (
+    FIG3_SIZES,
+    FIG4_SIZES,
+    plan_fig3,
+    plan_fig3_pretrain,
+    plan_fig4,
+    rows_fig3,
+    rows_fig4,
+    summary_fig3,
+    summary_fig4,
+    task_fig3,
+    task_fig3_pretrain,
+    task_fig4,
+)
+from .sweeps_fig34 import linear_fit as linear_fit
+from .sweeps_runner import (
+    Config,
+    ProgressFn,
+    Stage,
+    Sweep,
+    init_worker,
+    jsonable,
+    label,
+    run_stage,
+    single_thread_env,
+    versions,
+    write_csv,
+)
+
+SWEEPS: dict[str, Sweep] = {
+    s.name: s
+    for s in (
+        Sweep(
+            "fig2a",
+            "Fig. 2a: accuracy vs N_train (T = 0.4)",
+            "train and test accuracy vs N_train at T=0.4, N_L=10 (paper: 2,500..25,000, 14 epochs; quick: 2,500 /"
+            " 5,000 / 10,000, 6 epochs, 1,000 test instances), plus accuracy on unseen lattices",
+            FIG2A_SIZES,
+            (Stage(plan_fig2a, task_fig2a),),
+            rows_fig2a,
+            summary_fig2a,
+        ),
+        Sweep(
+            "fig2b",
+            "Fig. 2b: coverage and accuracy vs S_c",
+            "coverage eta and accuracy of the pairs with entropy S < S_c on fresh test instances (and unseen"
+            " lattices), from the shipped paper_T0.4 model if present, else a model trained first",
+            FIG2B_SIZES,
+            (Stage(plan_fig2b_model, task_fig2b_model), Stage(plan_fig2b, task_fig2b)),
+            rows_fig2b,
+            summary_fig2b,
+        ),
+        Sweep(
+            "fig3",
+            "Fig. 3: accuracy vs T",
+            "accuracy vs T from 0.1 to 100 for scratch-raw, fine-tuned from a raw T=0.1 model pre-trained once on"
+            " the same lattices (shipped pretrain_T0.1 if present), and decay-encoded (full: N_train=10,000,"
+            " 20 epochs, 10 T; quick: 2,000, 8 epochs, 5 T)",
+            FIG3_SIZES,
+            (Stage(plan_fig3_pretrain, task_fig3_pretrain), Stage(plan_fig3, task_fig3)),
+            rows_fig3,
+            summary_fig3,
+        ),
+        Sweep(
+            "fig4",
+            "Fig. 4: accuracy vs N_L (T = 50)",
+            "testing and generalization accuracy vs N_L at T=50 with the fit gamma = a N_L + b, both variants"
+            " (N_train fixed at 20,000 / 500 per lattice; quick: 3,000 / 200, N_L in 1,2,5,10,20,30, 12 epochs);"
+            " lattices without enough distinct initial states use all of them (recorded)",
+            FIG4_SIZES,
+            (Stage(plan_fig4, task_fig4),),
+            rows_fig4,
+            summary_fig4,
+        ),
+        Sweep(
+            "baselines",
+            "Every method, T x noise",
+            "every reconstruction method on the same instances, T in {0.1,0.4,1,5,10,50,100} x noise in"
+            " {0,1e-4,1e-3,1e-2}, training and unseen lattices, wall time per instance (quick: 50 instances per"
+            " cell, pools of 50 per lattice; full: 300 and 200); the shipped CNNs at their own T",
+            BASELINES_SIZES,
+            (Stage(plan_baselines, task_baselines),),
+            rows_baselines,
+            summary_baselines,
+        ),
+    )
+}
+
+
+def results_dir() -> Path:
+    """Where results live: ``ISINGVIZ_RESULTS``, default ``results/`` of the repository."""
+    return Path(os.environ.get("ISINGVIZ_RESULTS", ROOT / "results"))
+
+
+def result_paths(name: str, quick: bool, out_dir: str | os.PathLike | None = None) -> tuple[Path, Path]:
+    stem = f"{name}_quick" if quick else name
+    folder = Path(out_dir) if out_dir is not None else results_dir()
+    return folder / f"{stem}.json", folder / f"{stem}.csv"
+
+
+def load_results(name: str, quick: bool = True, out_dir: str | os.PathLike | None = None) -> dict[str, Any] | None:
+    """The stored document of a sweep run (``run_sweep``'s return value), or None when there is none."""
+    path = result_paths(name, quick, out_dir)[0]
+    if not path.is_file():
+        return None
+    try:
+        return json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return None
+
+
+def _check(name: str) -> Sweep:
+    if name not in SWEEPS:
+        raise ValueError(f"unknown sweep {name!r}; available: {', '.join(SWEEPS)}")
+    return SWEEPS[name]
+
+
+def run_sweep(
+    name: str,
+    quick: bool = True,
+    workers: int | None = None,
+    progress: ProgressFn | None = None,
+    out_dir: str | os.PathLike | None = None,
+    *,
+    write: bool = True,
+    sizes: Config | None = None,
+    models: str | os.PathLike | None = None,
+    stop: threading.Event | None = None,
+) -> dict[str, Any]:
+    """Run sweep ``name`` and return its document (also written to ``out_dir``, default ``results_dir()``).
+
+    Args:
+        quick: the quick sizes (<= 5 minutes on 2 cores) instead of the paper's.
+        workers: processes (default min(2, cpu count)); 1 runs the tasks in this process.
+        progress: called after every task with {"done", "total", "stage", "config", "seconds", "elapsed"}
+            ("total" counts the tasks planned so far; a later stage is planned when the earlier one ends).
+        write: write ``NAME[_quick].json`` and ``.csv`` (a stopped run is never written).
+        sizes: overrides of the sizes (e.g. tiny ones in tests; {"dataset": {...}} changes L, M, ...).
+        models: folder of shipped models to reuse (default ``models/``, or ``ISINGVIZ_MODELS``).
+        stop: a ``threading.Event``; when set, no new task starts and the document has ``"stopped": true``.
+    """
+    sw = _check(name)
+    workers = max(1, min(2, os.cpu_count() or 1)) if workers is None else int(workers)
+    if workers < 1:
+        raise ValueError(f"workers must be >= 1, got {workers}")
+    eff = {**sw.sizes["quick" if quick else "full"], **(sizes or {})}
+    t0, started = time.perf_counter(), datetime.now(timezone.utc).isoformat(timespec="seconds")
+    records: list[dict[str, Any]] = []
+    state = {"done": 0, "total": 0}
+    ex = (
+        ProcessPoolExecutor(workers, mp_context=mp.get_context("spawn"), initializer=init_worker)
+        if workers > 1
+        else None
+    )
+    try:
+        with tempfile.TemporaryDirectory(prefix=f"isingviz_{name}_") as work, single_thread_env():
+            for k, stage in enumerate(sw.stages):
+                ctx = {"workdir": work, "models_dir": str(models or models_dir()), "previous": records, "quick": quick}
+                configs = stage.plan(eff, ctx)
+                state["total"] += len(configs)
+
+                def tick(cfg: Config, secs: float, k: int = k) -> None:
+                    state["done"] += 1
+                    if progress is not None:
+                        elapsed = time.perf_counter() - t0
+                        progress({**state, "stage": k, "config": cfg, "seconds": secs, "elapsed": elapsed})
+
+                outs = run_stage(stage, configs, ex, tick, stop)
+                for cfg, o in zip(configs, outs):
+                    if o is not None:
+                        records.append({"stage": k, "config": cfg, "result": o[0], "seconds": o[1]})
+                if stop is not None and stop.is_set():
+                    break
+                if any("error" in r["result"] for r in records if r["stage"] == k) and k + 1 < len(sw.stages):
+                    break  # a later stage needs this one's results
+    finally:
+        if ex is not None:
+            ex.shutdown(cancel_futures=True)
+    errors = [f"{label(r['config'])}: {r['result']['error']}" for r in records if "error" in r["result"]]
+    capped = [f"{label(r['config'])}: {r['result']['capped']}" for r in records if r["result"].get("capped")]
+    doc = {
+        "sweep": name,
+        "title": sw.title,
+        "description": sw.help,
+        "quick": quick,
+        "sizes": eff,
+        "command": f"python -m isingviz sweep {name}{' --quick' if quick else ''} --workers {workers}",
+        "workers": workers,
+        "threads_per_worker": 1 if workers > 1 else torch.get_num_threads(),
+        "started": started,
+        "wall_seconds": time.perf_counter() - t0,
+        "versions": versions(),
+        "stopped": bool(stop is not None and stop.is_set()),
+        "errors": errors,
+        "notes": capped,
+        "tasks": records,
+    }
+    doc["summary"] = sw.summarize(records)
+    doc = jsonable(doc)
+    if write and not doc["stopped"]:
+        js, cs = result_paths(name, quick, out_dir)
+        js.parent.mkdir(parents=True, exist_ok=True)
+        js.write_text(json.dumps(doc, indent=1, allow_nan=False) + "\n", encoding="utf-8")
+        write_csv(cs, sw.rows(doc))
+    return doc
+
+
+class SweepJob:
+    """``run_sweep`` in a daemon thread (the app's live run); ``snapshot()`` is safe to call while it runs."""
+
+    def __init__(self, name: str, quick: bool = True, **kwargs: Any) -> None:
+        _check(name)
+        self.name, self.quick, self.kwargs = name, quick, kwargs
+        self.result: dict[str, Any] | None = None
+        self.error: str | None = None
+        self._stop, self._done, self._lock = threading.Event(), threading.Event(), threading.Lock()
+        self._progress: dict[str, Any] = {"done": 0, "total": 0}
+        self._t0, self._t_end = time.perf_counter(), None
+        self._thread: threading.Thread | None = None
+
+    def start(self) -> SweepJob:
+        self._thread = threading.Thread(target=self.run, name=f"isingviz-sweep-{self.name}", daemon=True)
+        self._thread.start()
+        return self
+
+    def run(self) -> None:
+        try:
+            self.result = run_sweep(self.name, self.quick, progress=self._on_progress, stop=self._stop, **self.kwargs)
+        except Exception as e:  # a background thread must not die silently
+            self.error = str(e) if isinstance(e, ValueError) else f"{type(e).__name__}: {e}"
+        finally:
+            self._t_end = time.perf_counter()
+            self._done.set()
+
+    def _on_progress(self, ev: dict[str, Any]) -> None:
+        with self._lock:
+            self._progress = {"done": ev["done"], "total": ev["total"]}
+
+    def stop(self) -> None:
+        self._stop.set()
+
+    def join(self, timeout: float | None = None) -> bool:
+        return self._done.wait(timeout)
+
+    @property
+    def done(self) -> bool:
+        return self._done.is_set()
+
+    def snapshot(self) -> dict[str, Any]:
+        with self._lock:
+            p = dict(self._progress)
+        frac = p["done"] / p["total"] if p["total"] else 0.0
+        end = self._t_end if self._t_end is not None else time.perf_counter()
+        return {**p, "fraction": 1.0 if self.done else frac, "seconds": end - self._t0, "finished": self.done,
+                "error": self.error}  # fmt: skip

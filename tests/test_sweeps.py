@@ -1,0 +1,172 @@
+"""Sweeps at tiny sizes: every task returns its documented keys, run_sweep writes JSON + CSV, the paper's linear fit
+is right, capped sizes are recorded, and the CLI explains every sweep."""
+
+from __future__ import annotations
+
+import csv
+import json
+
+import numpy as np
+import pytest
+
+from isingviz import experiment_figures as ef
+from isingviz.cli import main
+from isingviz.sweeps import SWEEPS, SweepJob, best_baseline, linear_fit, load_results, result_paths, run_sweep
+
+DATA = {"L": 6, "M": 12, "family_params": {"n_edges": 5}, "n_lattices": 3, "n_general_lattices": 2}
+NET = {"channels": [4], "squeeze": 4, "hidden": 16}
+TINY = {
+    "fig2a": {"n_train": [30, 60], "n_test": 9, "n_general": 6, "epochs": 1, "n_baseline": 4},
+    "fig2b": {"n": 6, "n_general_lattices": 2, "n_baseline": 3, "train_n": 30, "train_epochs": 1},
+    "fig3": {
+        "T": [5.0, 0.1],
+        "n_train": 30,
+        "n_test": 6,
+        "n_general": 6,
+        "n_general_lattices": 2,
+        "epochs": 1,
+        "pretrain": {"n_train": 30, "n_test": 6, "epochs": 1},
+        "n_baseline": 3,
+    },
+    "fig4": {
+        "n_lattices": [1, 3],
+        "variants": {"fixed": 100, "per_lattice": 10},
+        "n_test": 9,
+        "n_general": 6,
+        "n_general_lattices": 2,
+        "epochs": 1,
+        "encoding": "decay",
+        "n_baseline": 3,
+    },
+    "baselines": {"T": [1.0], "noise": [0.0, 1e-3], "n_instances": 6, "pool_per_lattice": 4, "n_unseen_lattices": 2},
+}
+SCORE = {"accuracy", "trivial_accuracy", "majority_accuracy", "mean_entropy_correct", "baseline", "n_instances"}
+KEYS = {  # documented result keys of each sweep's (last-stage) task
+    "fig2a": {
+        "n_train",
+        "T",
+        "epochs",
+        "encoding",
+        "train",
+        "test",
+        "general",
+        "history",
+        "best_epoch",
+        "train_seconds",
+    },
+    "fig2b": {
+        "split",
+        "model",
+        "model_file",
+        "model_sha256",
+        "model_source",
+        "thresholds",
+        "coverage",
+        "curve_accuracy",
+    },
+    "fig3": {"T", "variant", "encoding", "init", "n_train", "epochs", "test", "general", "history", "capped"},
+    "fig4": {"variant", "n_lattices", "n_train_asked", "n_train", "n_test", "capped", "test", "general", "history"},
+    "baselines": {"lattices", "T", "noise", "n_instances", "trivial_accuracy", "rows", "best", "best_per_instance"},
+}
+
+
+def tiny(name: str) -> dict:
+    return {**TINY[name], "dataset": DATA, **({"model": NET} if name != "baselines" else {})}
+
+
+@pytest.fixture(scope="module")
+def docs(tmp_path_factory):
+    out = tmp_path_factory.mktemp("results")
+    return out, {n: run_sweep(n, workers=1, out_dir=out, sizes=tiny(n), models=out / "none") for n in SWEEPS}
+
+
+@pytest.mark.parametrize("name", list(SWEEPS))
+def test_task_results_have_documented_keys(docs, name):
+    _, all_docs = docs
+    doc = all_docs[name]
+    assert doc["errors"] == []
+    last = [t["result"] for t in doc["tasks"] if t["stage"] == len(SWEEPS[name].stages) - 1]
+    assert last
+    for r in last:
+        assert KEYS[name] <= set(r), KEYS[name] - set(r)
+        blocks = [r] if name == "fig2b" else [r.get("test"), r.get("general")] if name != "baselines" else []
+        for block in blocks:
+            assert SCORE <= set(block)
+            assert 0 <= block["accuracy"] <= 1 and 0 <= block["trivial_accuracy"] <= 1
+            assert block["baseline"]["best_method"] in block["baseline"]["methods"]
+    if name == "baselines":
+        methods = {row["method"] for r in last for row in r["rows"]}
+        assert {"inversion", "binary_ml", "template", "trivial", "correlation", "var_pooled"} <= methods
+        unseen = [r for r in last if r["lattices"] == "unseen"]
+        assert unseen and all("template" not in {row["method"] for row in r["rows"]} for r in unseen)
+
+
+@pytest.mark.parametrize("name", list(SWEEPS))
+def test_run_sweep_writes_json_and_csv(docs, name):
+    out, all_docs = docs
+    js, cs = result_paths(name, True, out)
+    doc = json.loads(js.read_text())
+    assert doc == load_results(name, True, out) == all_docs[name]
+    assert doc["quick"] and doc["workers"] == 1 and doc["sizes"]["dataset"] == DATA
+    assert {"versions", "wall_seconds", "command", "started", "summary", "notes"} <= set(doc)
+    assert all({"config", "result", "seconds", "stage"} <= set(t) for t in doc["tasks"])
+    rows = list(csv.DictReader(cs.open()))
+    assert rows and len(rows[0]) > 3
+    assert ef.sweep_figure(doc).data  # the page's figure draws from it
+
+
+def test_capped_sizes_are_recorded(docs):
+    doc = docs[1]["fig4"]
+    capped = [t["result"] for t in doc["tasks"] if t["result"]["capped"]]
+    assert [(r["variant"], r["n_lattices"]) for r in capped] == [("fixed", 1)]
+    assert capped[0]["n_train"] == 2**6 - 8 < capped[0]["n_train_asked"] == 100
+    assert doc["notes"] and "56 used" in doc["notes"][0]
+    assert set(doc["summary"]["fits"]["fixed"]) >= {"test", "general", "test_majority"}
+
+
+def test_best_baseline_lookup(docs):
+    doc = docs[1]["baselines"]
+    b = best_baseline(doc, "train", 1.0, 1e-3)
+    assert b["method"] and 0 <= b["accuracy"] <= 1 and b["n_instances"] == 6
+    assert best_baseline(doc, "train", 7.0) is None and best_baseline(None, "train", 1.0) is None
+
+
+def test_linear_fit_recovers_the_paper_lines():
+    x = np.arange(1, 31)
+    exact = linear_fit(x, -0.0038 * x + 1.016)
+    assert (
+        exact["a"] == pytest.approx(-0.0038) and exact["b"] == pytest.approx(1.016) and exact["r2"] == pytest.approx(1)
+    )
+    noisy = linear_fit(x, 0.0012 * x + 0.553 + np.random.default_rng(0).normal(0, 1e-3, x.size))
+    assert noisy["a"] == pytest.approx(0.0012, abs=2e-4) and noisy["b"] == pytest.approx(0.553, abs=3e-3)
+    assert 0.5 < noisy["r2"] < 1 and noisy["n"] == 30
+    assert linear_fit([1], [0.5])["a"] is None and linear_fit([2, 2], [0.1, 0.2])["r2"] is None
+
+
+def test_parallel_workers_match_in_process(docs, tmp_path):
+    doc = run_sweep("baselines", workers=2, write=False, sizes=tiny("baselines"), models=tmp_path)
+    ref = docs[1]["baselines"]
+    assert doc["workers"] == 2 and doc["threads_per_worker"] == 1
+    acc = [[row["accuracy"] for row in t["result"]["rows"]] for t in doc["tasks"]]
+    assert acc == [[row["accuracy"] for row in t["result"]["rows"]] for t in ref["tasks"]]
+
+
+def test_sweep_job_reports_progress(tmp_path):
+    job = SweepJob("baselines", workers=1, write=False, sizes=tiny("baselines"), models=tmp_path).start()
+    assert job.join(60) and job.error is None
+    s = job.snapshot()
+    assert s["finished"] and s["done"] == s["total"] == 4 and s["fraction"] == 1.0
+    assert not list(tmp_path.iterdir())  # write=False writes nothing
+
+
+def test_unknown_sweep_is_refused():
+    with pytest.raises(ValueError, match="unknown sweep"):
+        run_sweep("fig9")
+
+
+def test_cli_sweep_help_explains_every_sweep(capsys):
+    assert main(["sweep", "--help"]) == 0
+    out = capsys.readouterr().out
+    assert "--quick" in out and "--workers" in out and "--out-dir" in out
+    assert all(name in out for name in SWEEPS)
+    assert main(["sweep", "fig9"]) == 2
