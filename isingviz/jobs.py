@@ -12,7 +12,6 @@ barren-plateau comparison (scratch-raw, fine-tuned, decay-encoded at one high T)
 from __future__ import annotations
 
 import dataclasses
-import threading
 import time
 import traceback
 import uuid
@@ -22,6 +21,7 @@ from typing import Any
 
 import numpy as np
 
+from .background import BackgroundJob
 from .data import DatasetSpec, build_dataset
 from .evaluate import dataset_metrics, model_dataset_spec
 from .lattice import edges_of, make_lattice, validate_adjacency
@@ -48,7 +48,7 @@ class JobState:
     loss: float | None  # last reported batch loss
 
 
-class TrainingJob:
+class TrainingJob(BackgroundJob):
     """Build ``spec``'s dataset and train on it in a background thread.
 
     Args:
@@ -83,10 +83,8 @@ class TrainingJob:
         self.model: LoadedModel | None = None
         self.error: str | None = None
         self.traceback: str | None = None
-        self._stop = threading.Event()
-        self._done = threading.Event()
-        self._lock = threading.Lock()
-        self._thread: threading.Thread | None = None
+        super().__init__()
+        self.thread_name = f"isingviz-train-{name}"
         self._phase = "queued"
         self._epoch = 0
         self._batch_fraction = 0.0
@@ -94,26 +92,6 @@ class TrainingJob:
         self._history: list[dict[str, float]] = []
         self._t0: float | None = None
         self._t_end: float | None = None
-
-    def start(self) -> TrainingJob:
-        """Run in a daemon thread; returns ``self`` at once. A job starts only once."""
-        if self._thread is not None or self._done.is_set():
-            raise ValueError(f"job {self.name!r} was already started")
-        self._thread = threading.Thread(target=self.run, name=f"isingviz-train-{self.name}", daemon=True)
-        self._thread.start()
-        return self
-
-    def stop(self) -> None:
-        """Ask the job to end: training stops before its next batch and keeps the best network so far."""
-        self._stop.set()
-
-    def join(self, timeout: float | None = None) -> bool:
-        """Wait until the job is done (at most ``timeout`` seconds); returns ``done``."""
-        return self._done.wait(timeout)
-
-    @property
-    def done(self) -> bool:
-        return self._done.is_set()
 
     @property
     def running(self) -> bool:
@@ -156,7 +134,7 @@ class TrainingJob:
             self._set(phase="failed")
         finally:
             self._t_end = time.perf_counter()
-            self._done.set()
+            self._finish()
 
     def _base_model(self) -> LoadedModel | None:
         if isinstance(self.init, TrainingJob):
@@ -219,7 +197,7 @@ class TrainingJob:
             )
 
 
-class JobQueue:
+class JobQueue(BackgroundJob):
     """Run ``TrainingJob``s one after another in one daemon thread (in the mapping's order).
 
     A job may fine-tune from an earlier one (``init=earlier_job``). ``stop()`` stops the running job (it keeps
@@ -229,35 +207,20 @@ class JobQueue:
     def __init__(self, jobs: Mapping[str, TrainingJob]) -> None:
         if not jobs:
             raise ValueError("a job queue needs at least one job")
+        super().__init__()
         self.jobs = dict(jobs)
-        self._done = threading.Event()
-        self._thread: threading.Thread | None = None
 
-    def start(self) -> JobQueue:
-        if self._thread is not None:
-            raise ValueError("the queue was already started")
-        self._thread = threading.Thread(target=self._run, name="isingviz-train-queue", daemon=True)
-        self._thread.start()
-        return self
-
-    def _run(self) -> None:
+    def run(self) -> None:
         try:
             for job in self.jobs.values():
                 if not job.done:
                     job.run()
         finally:
-            self._done.set()
+            self._finish()
 
     def stop(self) -> None:
         for job in self.jobs.values():
             job.stop()
-
-    def join(self, timeout: float | None = None) -> bool:
-        return self._done.wait(timeout)
-
-    @property
-    def done(self) -> bool:
-        return self._done.is_set()
 
     @property
     def current(self) -> str | None:

@@ -28,6 +28,7 @@ from typing import Any
 
 import torch
 
+from .background import BackgroundJob
 from .sweeps_baselines import BASELINES_SIZES, plan_baselines, rows_baselines, summary_baselines, task_baselines
 from .sweeps_baselines import best_baseline as best_baseline
 from .sweeps_common import ROOT, models_dir
@@ -252,7 +253,7 @@ def run_sweep(
     return doc
 
 
-class SweepJob:
+class SweepJob(BackgroundJob):
     """``run_sweep`` in a daemon thread (the app's live run); ``snapshot()`` is safe to call while it runs."""
 
     def __init__(self, name: str, quick: bool = True, **kwargs: Any) -> None:
@@ -260,15 +261,10 @@ class SweepJob:
         self.name, self.quick, self.kwargs = name, quick, kwargs
         self.result: dict[str, Any] | None = None
         self.error: str | None = None
-        self._stop, self._done, self._lock = threading.Event(), threading.Event(), threading.Lock()
+        super().__init__()
+        self.thread_name = f"isingviz-sweep-{name}"
         self._progress: dict[str, Any] = {"done": 0, "total": 0}
         self._t0, self._t_end = time.perf_counter(), None
-        self._thread: threading.Thread | None = None
-
-    def start(self) -> SweepJob:
-        self._thread = threading.Thread(target=self.run, name=f"isingviz-sweep-{self.name}", daemon=True)
-        self._thread.start()
-        return self
 
     def run(self) -> None:
         try:
@@ -277,21 +273,11 @@ class SweepJob:
             self.error = str(e) if isinstance(e, ValueError) else f"{type(e).__name__}: {e}"
         finally:
             self._t_end = time.perf_counter()
-            self._done.set()
+            self._finish()
 
     def _on_progress(self, ev: dict[str, Any]) -> None:
         with self._lock:
             self._progress = {"done": ev["done"], "total": ev["total"]}
-
-    def stop(self) -> None:
-        self._stop.set()
-
-    def join(self, timeout: float | None = None) -> bool:
-        return self._done.wait(timeout)
-
-    @property
-    def done(self) -> bool:
-        return self._done.is_set()
 
     def snapshot(self) -> dict[str, Any]:
         with self._lock:
