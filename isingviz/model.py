@@ -17,7 +17,8 @@ from torch import nn
 from .config import dataclass_from_dict
 
 ENCODINGS = ("raw", "decay", "saturation")
-ARCHITECTURES = ("spin_time_cnn", "conv2d")
+ARCHITECTURES = ("spin_time_cnn", "conv2d")  # the CNNs: fixed L and M, trained by isingviz.train
+GENERAL_ARCHITECTURES = ("general",)  # any L and M, permutation equivariant (isingviz.general)
 
 
 @dataclass(frozen=True)
@@ -35,6 +36,7 @@ class ModelConfig:
     squeeze: int = 8  # spin_time_cnn: 1x1 convolution to this many channels before the dense head (0: none)
     time_bins: int = 0  # spin_time_cnn: average the conv features into this many time bins (0: keep all)
     dropout: float = 0.0  # dropout before the output layer
+    rounds: int = 2  # general: refinement rounds of the pair network (CNNs ignore it)
 
     @property
     def K(self) -> int:
@@ -57,8 +59,8 @@ class ModelConfig:
         return cfg
 
     def validate(self) -> None:
-        if self.arch not in ARCHITECTURES:
-            raise ValueError(f"arch must be one of {ARCHITECTURES}, got {self.arch!r}")
+        if self.arch not in ARCHITECTURES + GENERAL_ARCHITECTURES:
+            raise ValueError(f"arch must be one of {ARCHITECTURES + GENERAL_ARCHITECTURES}, got {self.arch!r}")
         if self.encoding not in ENCODINGS:
             raise ValueError(f"encoding must be one of {ENCODINGS}, got {self.encoding!r}")
         if not 2 <= self.L <= 64 or self.M < 2:
@@ -71,6 +73,8 @@ class ModelConfig:
             raise ValueError(f"squeeze and time_bins must be >= 0, got {self.squeeze}, {self.time_bins}")
         if not 0.0 <= self.dropout < 1.0:
             raise ValueError(f"dropout must be in [0, 1), got {self.dropout}")
+        if not 0 <= self.rounds <= 16:
+            raise ValueError(f"rounds must be in 0..16, got {self.rounds}")
 
 
 def encode(X: np.ndarray, encoding: str, tau: float) -> torch.Tensor:
@@ -164,8 +168,15 @@ class Conv2dCNN(nn.Module):
 
 
 def build_model(cfg: ModelConfig) -> nn.Module:
-    """Network for ``cfg`` (validated); its forward maps (B, C, L, M) to (B, K, 2) log-probabilities."""
+    """Network for ``cfg`` (validated); its forward maps (B, C, L, M) to (B, K, 2) log-probabilities.
+
+    ``arch="general"`` builds ``isingviz.general.GeneralNet``, whose forward is (x (B, L, M), T, tau) instead.
+    """
     cfg.validate()
+    if cfg.arch in GENERAL_ARCHITECTURES:
+        from .general import GeneralNet  # imported here: general imports ModelConfig from this module
+
+        return GeneralNet(cfg)
     return SpinTimeCNN(cfg) if cfg.arch == "spin_time_cnn" else Conv2dCNN(cfg)
 
 

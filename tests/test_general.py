@@ -1,0 +1,149 @@
+"""The general model: symmetry of the problem, any L and M with one set of weights, training, model files."""
+
+import numpy as np
+import pytest
+import torch
+
+from isingviz.dynamics import simulate
+from isingviz.general_eval import General, evaluation_set
+from isingviz.general_train import FAMILIES, GeneralTrainConfig, draw_lattice, sample_batch, train_general
+from isingviz.lattice import adjacency_to_pairs, pairs_to_adjacency, random_lattice, validate_adjacency
+from isingviz.model import ModelConfig, build_model
+from isingviz.store import load_model, model_to_bytes
+
+CFG = ModelConfig(L=8, M=30, arch="general", encoding="raw", hidden=16, rounds=2)
+
+
+def _net(seed: int = 0) -> torch.nn.Module:
+    torch.manual_seed(seed)
+    return build_model(CFG).eval()
+
+
+def _instances(L: int, M: int, n: int, T: float = 1.0, seed: int = 0) -> tuple[np.ndarray, np.ndarray]:
+    rng = np.random.default_rng(seed)
+    A = np.stack([random_lattice(L, 2 * L, rng) for _ in range(n)])
+    return simulate(A, rng.choice([-1.0, 1.0], (n, L)), T, 0.1, M), A
+
+
+def _sym(p: np.ndarray, L: int) -> np.ndarray:
+    """Pair values (K,) -> symmetric (L, L) matrix with zero diagonal."""
+    P = np.zeros((L, L))
+    P[np.triu_indices(L, 1)] = p
+    return P + P.T
+
+
+def test_relabelling_spins_permutes_the_output_pairs():
+    X, _ = _instances(9, 30, 3, T=0.7)
+    perm = np.random.default_rng(1).permutation(9)
+    net = _net()
+    with torch.no_grad():
+        p = net(X, 0.7, 0.1)[..., 1].exp().numpy()  # (3, K)
+        q = net(X[:, perm], 0.7, 0.1)[..., 1].exp().numpy()
+    for b in range(3):
+        P, Q = _sym(p[b], 9), _sym(q[b], 9)
+        np.testing.assert_allclose(Q, P[np.ix_(perm, perm)], atol=1e-5)
+
+
+def test_scores_are_symmetric_and_probabilities_normalised():
+    X, _ = _instances(7, 25, 4)
+    net = _net()
+    with torch.no_grad():
+        zs = net.pair_logits(X, np.array([0.5, 1.0, 5.0, 20.0]), 0.1)
+        logp = net(X, 1.0, 0.1)
+    for z in zs:
+        assert torch.equal(z, z.transpose(1, 2)) and torch.all(torch.diagonal(z, dim1=1, dim2=2) == 0)
+    assert logp.shape == (4, 21, 2)
+    assert torch.allclose(logp.exp().sum(-1), torch.ones(4, 21), atol=1e-6)
+
+
+@pytest.mark.parametrize("L,M", [(5, 10), (8, 30), (13, 50), (20, 64)])
+def test_one_set_of_weights_serves_any_L_and_M(L, M):
+    X, _ = _instances(L, M, 2)
+    with torch.no_grad():
+        logp = _net()(X, 1.0, 0.1)
+    assert logp.shape == (2, L * (L - 1) // 2, 2) and torch.isfinite(logp).all()
+
+
+def test_bad_inputs_are_refused():
+    net = _net()
+    with pytest.raises(ValueError, match="shape"):
+        net(np.zeros((4, 5)), 1.0, 0.1)
+    with pytest.raises(ValueError, match="T must"):
+        net(np.zeros((1, 4, 5)), -1.0, 0.1)
+    with pytest.raises(ValueError, match="NaN"):
+        net(np.full((1, 4, 5), np.nan), 1.0, 0.1)
+
+
+def test_training_lattices_are_fresh_valid_and_varied():
+    rng = np.random.default_rng(0)
+    for fam in FAMILIES:
+        A = draw_lattice(fam, 11, rng)
+        assert validate_adjacency(A).shape == (11, 11)
+    tc = GeneralTrainConfig(batch_size=6)
+    X, T, sigma, y = sample_batch(tc, rng, L=9, M=20, B=6)
+    assert X.shape == (6, 9, 20) and y.shape == (6, 36) and T.shape == sigma.shape == (6,)
+    assert tc.T_min <= T.min() and T.max() <= tc.T_max
+    X2, *_ = sample_batch(tc, np.random.default_rng(0), L=9, M=20)
+    X3, *_ = sample_batch(tc, np.random.default_rng(0), L=9, M=20)
+    assert np.array_equal(X2, X3)  # a seed reproduces
+    pairs_to_adjacency(y[0], 9)  # labels are a lattice
+
+
+def test_a_tiny_training_run_lowers_the_loss_and_records_the_history():
+    tc = GeneralTrainConfig(
+        L_min=6, L_max=8, M_min=20, M_max=30, steps=30, steps_per_epoch=10, batch_size=8, n_eval=16, lr=5e-3
+    )
+    seen = []
+    cfg = ModelConfig(L=8, M=30, arch="general", encoding="raw", hidden=16, rounds=1)
+    res = train_general(cfg, tc, progress=seen.append, threads=1)
+    h = res.history
+    assert len(h) == 3 and {"train_loss", "test_accuracy", "grad_norm", "seconds"} <= set(h[0])
+    assert h[-1]["train_loss"] < h[0]["train_loss"]
+    assert any(r["kind"] == "epoch" for r in seen)
+    assert res.model.training is False
+
+
+def test_stop_flag_returns_a_model():
+    tc = GeneralTrainConfig(L_min=6, L_max=6, M_min=20, M_max=20, steps=50, batch_size=4, n_eval=4)
+    res = train_general(CFG, tc, stop=lambda: True)
+    assert res.stopped == "stop flag" and res.model is not None
+
+
+def test_model_file_round_trip_through_the_store():
+    net = _net(3)
+    data = model_to_bytes(net, CFG, T=1.0, tau=0.1, dataset=GeneralTrainConfig().to_dict(), name="general")
+    loaded = load_model(data)
+    assert loaded.config == CFG
+    X, _ = _instances(10, 40, 2)
+    with torch.no_grad():
+        a, b = net(X, 2.0, 0.1), loaded.model(X, 2.0, 0.1)
+    torch.testing.assert_close(a, b)
+    rec = General(loaded)
+    p = rec.predict_proba(X, T=2.0, tau=0.1)
+    assert p.shape == (2, 45, 2) and np.allclose(p.sum(-1), 1.0)
+    with pytest.raises(ValueError, match="needs T"):
+        rec.predict(X, tau=0.1)
+
+
+def test_evaluation_set_is_reproducible_and_unseen_lattices():
+    X, y = evaluation_set(12, 1.0, 0.0, 3, seed=5)
+    X2, y2 = evaluation_set(12, 1.0, 0.0, 3, seed=5)
+    assert np.array_equal(X, X2) and np.array_equal(y, y2) and np.all(y.sum(1) == 25)
+    assert adjacency_to_pairs(pairs_to_adjacency(y[0], 12)).shape == (66,)
+
+
+def test_fewer_rounds_at_prediction_time_and_the_contract():
+    X, _ = _instances(8, 30, 2)
+    net = _net()
+    full = General(net).predict_proba(X, T=1.0, tau=0.1)
+    fast = General(net, rounds=0).predict_proba(X, T=1.0, tau=0.1)
+    with torch.no_grad():
+        first = net.pair_logits(X, 1.0, 0.1)[0]
+    assert net.rounds == CFG.rounds  # restored
+    iu = np.triu_indices(8, 1)
+    np.testing.assert_allclose(fast[..., 1], torch.sigmoid(first[:, iu[0], iu[1]]).numpy(), atol=1e-6)
+    assert full.shape == fast.shape == (2, 28, 2)
+    with pytest.raises(ValueError, match="rounds"):
+        General(net, rounds=-1)
+    with pytest.raises(ValueError, match="GeneralNet"):
+        General(torch.nn.Linear(2, 2))
