@@ -30,7 +30,7 @@ import torch
 from torch import nn
 
 from . import __version__
-from .model import ModelConfig, build_model, encode, n_parameters
+from .model import GENERAL_ARCHITECTURES, ModelConfig, build_model, encode, n_parameters
 from .train import predict_log_proba
 
 FORMAT = "isingviz-model"
@@ -317,11 +317,35 @@ class LoadedModel:
     def tau(self) -> float:
         return float(self.metadata["tau"])
 
-    def log_proba(self, instances: np.ndarray) -> np.ndarray:
-        """Instances (B, L, M) -> log-probabilities (B, K, 2) float64; one (L, M) instance -> (K, 2)."""
+    def log_proba(self, instances: np.ndarray, T: Any = None) -> np.ndarray:
+        """Instances (B, L, M) -> log-probabilities (B, K, 2) float64; one (L, M) instance -> (K, 2).
+
+        CNNs read instances of their own L, M and T. The general model (``arch="general"``) reads any L and M and
+        needs the instances' temperature ``T`` (a scalar or one per instance).
+        """
         x = np.asarray(instances, dtype=np.float64)
         single = x.ndim == 2
         x = x[None] if single else x
+        if self.is_general:
+            if T is None:
+                raise ValueError("the general model needs the temperature T of the instances")
+            if x.ndim != 3 or not 2 <= x.shape[1] <= 64 or x.shape[2] < 3:
+                raise ValueError(f"instances must have shape (B, L, M) with 2 <= L <= 64 and M >= 3, got {x.shape}")
+            T_arr = np.broadcast_to(np.asarray(T, dtype=np.float64), (x.shape[0],)).copy()
+            if not (np.all(np.isfinite(T_arr)) and np.all(T_arr > 0)):
+                raise ValueError(f"temperature T must be finite and > 0, got {T!r}")
+            with torch.no_grad():
+                out = np.concatenate(
+                    [
+                        self.model(
+                            torch.from_numpy(x[i : i + 256]), torch.from_numpy(T_arr[i : i + 256]), self.config.tau
+                        )
+                        .double()
+                        .numpy()
+                        for i in range(0, x.shape[0], 256)
+                    ]
+                )
+            return out[0] if single else out
         L, M = self.config.L, self.config.M
         if x.ndim != 3 or x.shape[1:] != (L, M):
             raise ValueError(f"instances must have shape (B, {L}, {M}) or ({L}, {M}) for this model, got {x.shape}")
@@ -329,10 +353,15 @@ class LoadedModel:
         out = logp.double().numpy()
         return out[0] if single else out
 
-    def predict_proba(self, instances: np.ndarray) -> np.ndarray:
+    def predict_proba(self, instances: np.ndarray, T: Any = None) -> np.ndarray:
         """Instances (B, L, M) -> p (B, K, 2), rows summing to 1 (index 1 = edge); (L, M) -> (K, 2)."""
-        p = np.exp(self.log_proba(instances))
+        p = np.exp(self.log_proba(instances, T))
         return p / p.sum(axis=-1, keepdims=True)
+
+    @property
+    def is_general(self) -> bool:
+        """True for the general model family (any L and M, temperature given per call)."""
+        return self.config.arch in GENERAL_ARCHITECTURES
 
     def summary(self) -> str:
         c, m = self.config, self.metadata.get("metrics", {})

@@ -123,6 +123,12 @@ def test_model_file_round_trip_through_the_store():
     assert p.shape == (2, 45, 2) and np.allclose(p.sum(-1), 1.0)
     with pytest.raises(ValueError, match="needs T"):
         rec.predict(X, tau=0.1)
+    # LoadedModel serves the general family too: any L, T given per call
+    q = loaded.predict_proba(np.asarray(X), T=2.0)
+    np.testing.assert_allclose(q, p, atol=1e-6)  # the network computes in float32
+    assert loaded.is_general and loaded.predict_proba(np.asarray(X)[0], T=[2.0]).shape == (45, 2)
+    with pytest.raises(ValueError, match="needs the temperature"):
+        loaded.predict_proba(np.asarray(X))
 
 
 def test_evaluation_set_is_reproducible_and_unseen_lattices():
