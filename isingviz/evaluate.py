@@ -153,15 +153,17 @@ def simulate_for_model(
     return simulate(A, s0, T, model.tau, model.config.M, mode=mode, replicas=replicas, noise=noise, seed=seed)
 
 
-def predict_pairs(model: LoadedModel, instance: np.ndarray, A: Any = None) -> dict[str, Any]:
+def predict_pairs(model: LoadedModel, instance: np.ndarray, A: Any = None, T: float | None = None) -> dict[str, Any]:
     """One instance (L, M) -> a per-pair table, scored against the lattice ``A`` (L, L) when it is given.
+
+    ``T`` is the instance's temperature, needed by the general model (a CNN reads its own T).
 
     Returns ``pairs``: [{"i", "j", "p_edge", "entropy", "predicted", "true"}] in ``triu_indices(L, 1)`` order
     ("true" is None without ``A``), ``n_predicted_edges``, and with ``A``: ``accuracy``, ``trivial_accuracy``
     (the "no edge anywhere" guess) and ``n_true_edges`` (else None).
     """
     x = np.asarray(instance, dtype=np.float64)
-    proba = model.predict_proba(x)  # (K, 2); checks the shape
+    proba = model.predict_proba(x, T=T)  # (K, 2); checks the shape
     s = pair_entropy(proba)  # (K,)
     pred = (proba[:, 1] > proba[:, 0]).astype(int)  # (K,)
     truth = None

@@ -26,7 +26,7 @@ st.title("Predict & confidence")
 A = get_lattice()
 L = int(A.shape[0])
 everything = available_models()
-models = {k: m for k, m in everything.items() if m.config.L == L}
+models = {k: m for k, m in everything.items() if m.config.L == L or m.is_general}  # general: any L
 if not models:
     others = ", ".join(f"{k} (L = {m.config.L})" for k, m in everything.items()) or "none yet"
     st.info(
@@ -37,16 +37,16 @@ if not models:
 
 
 @st.cache_data(max_entries=16, show_spinner=False)
-def instances(_model, key: tuple, a: bytes, train_index: int | None, n: int, seed: int):
+def instances(_model, key: tuple, a: bytes, train_index: int | None, n: int, seed: int, T: float):
     """n instances (n, L, M) of the lattice and the model's p (n, K, 2); unseen initial states on its own lattices."""
     if train_index is None:
         lattice = np.frombuffer(a, dtype=np.int8).reshape(L, L)
-        X = simulate_for_model(_model, lattice, distinct_initial_states(L, n, seed), seed=seed)
+        X = simulate_for_model(_model, lattice, distinct_initial_states(L, n, seed), T=T, seed=seed)
     else:
         spec = model_dataset_spec(_model)
         split = fresh_test_split(spec, n * len(spec.lattices), seed)  # n per training lattice, states never trained on
         X = split.X[split.lattice_index == train_index]
-    return X, _model.predict_proba(X)
+    return X, _model.predict_proba(X, T=T)  # a CNN reads its own T; the general model is told T
 
 
 @st.cache_data(max_entries=16, show_spinner="Running the binary maximum-likelihood decoder on the same instances…")
@@ -61,6 +61,11 @@ with st.sidebar:
     label = st.selectbox("model", names, index=first, key="pr_model", help=f"models for L = {L} spins")
     model = models[label]
     st.caption(model.summary())
+    T = model.T
+    if model.is_general:
+        T = float(
+            st.select_slider("temperature T", w.T_VALUES, value=1.0, key="pr_T", help="the general model reads any T")
+        )
     trained_on = [from_edges(L, e) for e in (model.metadata.get("dataset") or {}).get("lattices") or []]
     options = ["current lattice (Lattice page)"] + [f"training lattice {i + 1}" for i in range(len(trained_on))]
     choice = options.index(st.selectbox("lattice", options, key="pr_lattice"))
@@ -73,12 +78,12 @@ with st.sidebar:
     s_c = st.slider("entropy threshold S_c", 0.0, round(mt.LN2, 3), 0.6, 0.005, format="%.3f", key="pr_sc")
 
 key = (label, id(model))
-X, proba = w.attempt(instances, model, key, np.ascontiguousarray(A, dtype=np.int8).tobytes(), train_index, n, seed)
+X, proba = w.attempt(instances, model, key, np.ascontiguousarray(A, dtype=np.int8).tobytes(), train_index, n, seed, T)
 y = np.broadcast_to(adjacency_to_pairs(A), proba.shape[:-1])  # (N, K)
 where = "its training lattice" if train_index is not None else "a lattice it was not trained on"
 states = "initial states it never saw in training" if train_index is not None else "random initial states"
 st.caption(
-    f"{label} at its own T = {model.T:g}, τ = {model.tau:g}, M = {model.config.M}, on {where}"
+    f"{label} at T = {T:g}, τ = {model.tau:g}, M = {model.config.M}, on {where}"
     f" ({int(A.sum()) // 2} edges), {n} instance(s) from {states}, seed {seed}."
 )
 eta, gamma = mt.coverage_at(proba, y, s_c)
@@ -87,7 +92,7 @@ c[0].metric("accuracy" + (" (mean over N)" if many else ""), f"{mt.pair_accuracy
 c[1].metric("trivial 'no edge' accuracy", f"{mt.trivial_accuracy(y):.4f}", help="guess no edge for every pair")
 c[2].metric("coverage η at S_c", f"{eta:.1%}", help="fraction of pairs with entropy S < S_c")
 c[3].metric("accuracy γ at S_c", "—" if np.isnan(gamma) else f"{gamma:.4f}", help="accuracy on the kept pairs")
-best = w.attempt(baseline_accuracy, X, np.ascontiguousarray(y), model.T, model.tau)
+best = w.attempt(baseline_accuracy, X, np.ascontiguousarray(y), T, model.tau)
 c[4].metric("best baseline (binary ML)", f"{best:.4f}", help="non-learned decoder that knows Eq. 1, same instances")
 
 k = int(st.slider("instance shown", 1, n, 1, key="pr_k")) - 1 if many else 0
@@ -115,7 +120,7 @@ st.caption(
 )
 
 st.subheader(f"Unconfident pairs of instance {k + 1} (S ≥ S_c)")
-table = pd.DataFrame(predict_pairs(model, X[k], A)["pairs"])
+table = pd.DataFrame(predict_pairs(model, X[k], A, T=T)["pairs"])
 table = table[table["entropy"] >= s_c].sort_values("entropy", ascending=False)
 if table.empty:
     st.success("The network is confident (S < S_c) about every pair of this instance.")

@@ -87,3 +87,18 @@ def test_too_many_instances_is_an_error_not_a_traceback(tiny_model):
     at.number_input(key="pr_n").set_value(100).run()  # more than the 2^6 initial states
     assert not at.exception, at.exception
     assert at.error
+
+
+def test_general_model_reads_any_temperature(monkeypatch):
+    """The shipped general model is offered for the current lattice and told the T chosen on the page."""
+    shipped = Path(__file__).resolve().parents[1] / "models"
+    if not (shipped / "general.safetensors").exists():
+        pytest.skip("models/general.safetensors is not shipped")
+    monkeypatch.setattr(ui.state, "SHIPPED_DIR", shipped)
+    at = AppTest.from_file(PAGE, default_timeout=120).run()
+    at.selectbox(key="pr_model").set_value("general (shipped)").run()
+    at.select_slider(key="pr_T").set_value(5.0).run()
+    assert not at.exception and not at.error
+    metrics = {m.label: m.value for m in at.metric}
+    assert float(metrics["accuracy"]) > float(metrics["trivial 'no edge' accuracy"])
+    assert any("T = 5" in c.value for c in at.caption)
