@@ -83,8 +83,8 @@ y = np.broadcast_to(adjacency_to_pairs(A), proba.shape[:-1])  # (N, K)
 where = "its training lattice" if train_index is not None else "a lattice it was not trained on"
 states = "initial states it never saw in training" if train_index is not None else "random initial states"
 st.caption(
-    f"{label} at T = {T:g}, τ = {model.tau:g}, M = {model.config.M}, on {where}"
-    f" ({int(A.sum()) // 2} edges), {n} instance(s) from {states}, seed {seed}."
+    f"{label} at {'T' if model.is_general else 'its own T'} = {T:g}, τ = {model.tau:g}, M = {model.config.M},"
+    f" on {where} ({int(A.sum()) // 2} edges), {n} instance(s) from {states}, seed {seed}."
 )
 eta, gamma = mt.coverage_at(proba, y, s_c)
 c = st.columns(5)
