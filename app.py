@@ -105,6 +105,17 @@ if unseen:
         f"The paper model was trained on only {out['n_lattices']} lattices: it learned to recognise those, not to "
         "read couplings from the dynamics; on lattices it never saw, the paper finds accuracy below the trivial guess."
     )
+    general_path = Path(state.SHIPPED_DIR) / "general.safetensors"
+    if general_path.is_file():  # the model that does read couplings: trained on fresh lattices, any L and T
+        general = w.attempt(state.load_path, general_path)
+        res_g = w.attempt(predict_pairs, general, out["X"], A, T=model.T)
+        pred_g = pairs_to_adjacency([p["predicted"] for p in res_g["pairs"]], A.shape[0])
+        h1, h2 = st.columns([6, 2])
+        title = "general model, same instance (trained on fresh lattices, never on this one)"
+        fig = graph_figure(A, edge_status=compare_graphs(A, pred_g), title=title)
+        h1.plotly_chart(fig, config={"displayModeBar": False}, key="home_general")
+        acc_g = res_g["accuracy"]
+        h2.metric("general model accuracy", f"{acc_g:.3f}", delta=f"{acc_g - triv:+.3f} vs trivial")
 else:
     st.caption("Initial state never used in training; edges green = found, red = spurious, orange dashed = missed.")
 with st.expander("The instance the network saw"):

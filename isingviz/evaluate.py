@@ -169,10 +169,10 @@ def predict_pairs(model: LoadedModel, instance: np.ndarray, A: Any = None, T: fl
     truth = None
     if A is not None:
         A = validate_adjacency(A)
-        if A.shape[0] != model.config.L:
-            raise ValueError(f"the lattice has L={A.shape[0]} spins but the model expects L={model.config.L}")
+        if A.shape[0] != x.shape[0]:
+            raise ValueError(f"the lattice has L={A.shape[0]} spins but the instance has {x.shape[0]}")
         truth = adjacency_to_pairs(A).astype(int)  # (K,)
-    iu, ju = np.triu_indices(model.config.L, 1)
+    iu, ju = np.triu_indices(x.shape[0], 1)
     pairs = [
         {
             "i": int(i),

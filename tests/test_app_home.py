@@ -58,3 +58,17 @@ def test_new_state_and_unseen_lattice(monkeypatch, tiny_model):
     assert not at.exception and not at.error
     assert "trained on only 2 lattices" in " ".join(c.value for c in at.caption)
     assert float(metric(at, "trivial “no edge” accuracy")) == pytest.approx(10 / 15, abs=1e-3)
+
+
+def test_unseen_lattice_shows_the_general_model_beside_the_paper_model():
+    root = Path(__file__).resolve().parents[1]
+    if (
+        not (root / "models" / "general.safetensors").is_file()
+        or not (root / "models" / "paper_T0.4.safetensors").is_file()
+    ):
+        pytest.skip("the shipped paper and general models are needed")
+    at = AppTest.from_file(str(root / "app.py"), default_timeout=120).run()
+    at.toggle(key="home_unseen").set_value(True).run()
+    assert not at.exception
+    metrics = {m.label: float(m.value) for m in at.metric if m.label != "edges predicted / true"}
+    assert metrics["general model accuracy"] > metrics["trivial “no edge” accuracy"] > metrics["accuracy"] - 0.2
