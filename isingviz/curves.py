@@ -31,6 +31,14 @@ TRIVIAL_STYLE = {"color": "#7f7f7f", "dash": "dash", "width": 1}
 MAJORITY_STYLE = {"color": "#bcbd22", "dash": "dot", "width": 1.5}
 
 
+def _epoch_layout(fig: go.Figure, height: int, title: str) -> None:
+    """Shared layout of the per-epoch panels: epoch axes, the legend below them clear of the axis titles."""
+    fig.update_xaxes(title_text="epoch")
+    fig.update_layout(
+        height=height, title=title, margin={"t": 60, "b": 90, "l": 40, "r": 10}, legend={"orientation": "h", "y": -0.25}
+    )
+
+
 def series(history: History, key: str) -> tuple[list[float], list[float]]:
     """(epochs, values) of ``key`` over a history, skipping epochs without a finite value."""
     xs, ys = [], []
@@ -93,13 +101,7 @@ def training_curves(
                 fig.add_trace(go.Scatter(x=xs, y=ys, name=name, mode="lines+markers", line=line), row=1, col=col)
     _reference_lines(fig, trivial, majority, row=1, col=2)
     fig.update_yaxes(type="log", row=1, col=3)
-    fig.update_xaxes(title_text="epoch")
-    fig.update_layout(
-        height=height,
-        title=title,
-        margin={"t": 60, "b": 90, "l": 40, "r": 10},
-        legend={"orientation": "h", "y": -0.25},
-    )
+    _epoch_layout(fig, height, title)
     if not history:
         _empty_note(fig, "no epoch finished yet")
     return fig
@@ -150,13 +152,7 @@ def compare_histories(
                 fig.add_trace(trace, row=1, col=col)
     _reference_lines(fig, trivial, majority, row=1, col=1)
     fig.update_yaxes(type="log", row=1, col=2)
-    fig.update_xaxes(title_text="epoch")
-    fig.update_layout(
-        height=height,
-        title=title,
-        margin={"t": 60, "b": 90, "l": 40, "r": 10},
-        legend={"orientation": "h", "y": -0.25},
-    )
+    _epoch_layout(fig, height, title)
     if not any(len(h) for h in runs.values()):
         _empty_note(fig, "no history to show")
     return fig
