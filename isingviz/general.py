@@ -28,6 +28,7 @@ Forward pass (all features in float64, no gradient; the network in float32):
 
 from __future__ import annotations
 
+import functools
 from typing import Any
 
 import numpy as np
@@ -54,15 +55,36 @@ def _mlp(n_in: int, hidden: int, n_out: int) -> nn.Sequential:
 
 def _triu(Z: torch.Tensor) -> torch.Tensor:
     """(B, L, L, ...) -> (B, K, ...) upper-triangle entries in ``numpy.triu_indices(L, 1)`` order."""
-    i, j = np.triu_indices(Z.shape[1], 1)
-    return Z[:, torch.from_numpy(i), torch.from_numpy(j)]
+    i, j = _pair_index(Z.shape[1])
+    return Z[:, i, j]
+
+
+@functools.lru_cache(maxsize=64)
+def _pair_index(L: int) -> tuple[torch.Tensor, torch.Tensor]:
+    """Row and column indices (K,) of the pairs i < j in ``numpy.triu_indices(L, 1)`` order (cached)."""
+    i, j = np.triu_indices(L, 1)
+    return torch.from_numpy(i), torch.from_numpy(j)
+
+
+def _full(zk: torch.Tensor, L: int) -> torch.Tensor:
+    """Pair values (B, K) -> the symmetric (B, L, L) matrix with a zero diagonal."""
+    i, j = _pair_index(L)
+    Z = zk.new_zeros(zk.shape[0], L, L)
+    Z[:, i, j] = zk
+    Z[:, j, i] = zk
+    return Z
 
 
 def _round_features(
-    a: torch.Tensor, s: torch.Tensor, r: torch.Tensor, T: torch.Tensor, tau: float
+    a: torch.Tensor,
+    s: torch.Tensor,
+    r: torch.Tensor,
+    T: torch.Tensor,
+    tau: float,
+    costs: gf.Costs | None = None,
 ) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
     """Log-odds around the 0/1 sets a (B, L, L): directed features (B, L, L, N_ROUND), row costs, sigma^2."""
-    mm, llr1, best, sigma2 = gf.max_marginal_llr(a, s, r, T, tau, KAPPA)
+    mm, llr1, best, sigma2 = gf.max_marginal_llr(a, s, r, T, tau, KAPPA, costs)
     feats = [gf.signed_log(mm) / 5.0, gf.signed_log(llr1) / 5.0, a, gf.signed_log(mm.clamp(min=0) - llr1.clamp(min=0))]
     return torch.stack(feats, dim=-1), best, sigma2
 
@@ -91,8 +113,8 @@ def physics_features(x: torch.Tensor, T: torch.Tensor, tau: float) -> dict[str, 
     R = gf.ridge_rows(x, r, T)
     W = R["eb0"]
     a0 = (0.5 * (W + W.transpose(1, 2)) > 0.5).double()  # rounded symmetrised ridge solution
-    a = gf.greedy_moves(a0, s, r, T, GREEDY_SWEEPS, KAPPA)
-    rnd, best, sigma2 = _round_features(a, s, r, T, tau)
+    a, costs = gf.greedy_moves(a0, s, r, T, GREEDY_SWEEPS, KAPPA)
+    rnd, best, sigma2 = _round_features(a, s, r, T, tau, costs)
     z = (W - 0.5) / torch.sqrt(R["var0"] + 1e-6)
     directed = [R[k].clamp(-3.0, 4.0) for k in ("plain", "eb0", "eb1", "fix0", "fix1")]
     directed += [gf.signed_log(z) / 3.0]
@@ -130,26 +152,30 @@ class GeneralNet(nn.Module):
         """Logits z (B, L, L) (symmetric, zero diagonal) after the first stage and after each round."""
         x, T = gf.check_inputs(x, T, tau)
         B, L, _ = x.shape
+        i, j = _pair_index(L)
         f = physics_features(x, T, tau)
-        glob = f["glob"].float()[:, None, None, :].expand(B, L, L, -1)
-        inp = torch.cat([gf.symmetric_pairs(f["directed"]), gf.spin_pairs(f["spin"])], -1).float()
-        h = self.stage0(torch.cat([inp, glob], -1))  # (B, L, L, H)
-        mask = gf.off_diagonal(L).float()[None, :, :, None]
-        margin = (f["directed"][..., 1] + f["directed"][..., 1].transpose(1, 2) - 1.0).clamp(-3.0, 3.0).float()
-        z = (self.read0(h)[..., 0] + self.skip * margin) * mask[..., 0]  # (B, L, L)
+        # The pair network's inputs are symmetric in (i, j), so it runs on the K pairs i < j only.
+        glob = f["glob"].float()[:, None, :].expand(B, i.numel(), -1)  # (B, K, N_GLOBAL)
+        inp = torch.cat([gf.symmetric_pairs(f["directed"], i, j), gf.spin_pairs(f["spin"], i, j)], -1).float()
+        h = self.stage0(torch.cat([inp, glob], -1))  # (B, K, H)
+        W = f["directed"][..., 1]
+        margin = (W[:, i, j] + W[:, j, i] - 1.0).clamp(-3.0, 3.0).float()
+        z = self.read0(h)[..., 0] + self.skip * margin  # (B, K)
         out = [z]
         for _ in range(self.rounds):
             with torch.no_grad():
-                zd = z.detach().double()
+                zd = _full(z.detach().double(), L)
                 a = (zd > 0).double() * gf.off_diagonal(L)
                 rnd = _block_features(a, zd.abs(), f["s"], f["r"], T, tau)
-            ctx = (h * mask).sum(2) / max(L - 1, 1)  # (B, L, H) mean pair embedding per spin
-            hi, hj = ctx[:, :, None, :], ctx[:, None, :, :]
-            step = torch.cat([h, hi + hj, (hi - hj).abs(), gf.symmetric_pairs(rnd).float(), glob, z[..., None]], -1)
+            # mean pair embedding per spin: each pair (i, j) counts for both of its spins
+            ctx = (h.new_zeros(B, L, h.shape[-1]).index_add(1, i, h).index_add(1, j, h)) / max(L - 1, 1)
+            hi, hj = ctx[:, i], ctx[:, j]
+            rnd_k = gf.symmetric_pairs(rnd, i, j).float()
+            step = torch.cat([h, hi + hj, (hi - hj).abs(), rnd_k, glob, z[..., None]], -1)
             h = h + self.refine(step)
-            z = z + self.read(h)[..., 0] * mask[..., 0]
+            z = z + self.read(h)[..., 0]
             out.append(z)
-        return out
+        return [_full(zk, L) for zk in out]
 
     def forward(self, x: Any, T: Any, tau: float) -> torch.Tensor:
         """Instances x (B, L, M), T scalar or (B,), tau -> log-probabilities (B, K, 2) (index 1 = edge)."""

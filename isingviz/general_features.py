@@ -21,6 +21,7 @@ Three kinds of per-(i, j) evidence are computed, all equivariant under relabelli
 
 from __future__ import annotations
 
+import functools
 import math
 
 import torch
@@ -37,9 +38,23 @@ def increments(x: torch.Tensor, tau: float) -> torch.Tensor:
     return (x[:, :, 1:] - (1.0 - tau) * x[:, :, :-1]) / tau
 
 
+@functools.lru_cache(maxsize=64)
 def off_diagonal(L: int, device: torch.device | None = None) -> torch.Tensor:
-    """(L, L) float64 mask, 1 off the diagonal."""
+    """(L, L) float64 mask, 1 off the diagonal (cached: one forward pass asks for it a dozen times; never write
+    into it)."""
     return 1.0 - torch.eye(L, dtype=torch.float64, device=device)
+
+
+@functools.lru_cache(maxsize=64)
+def diagonal(L: int, device: torch.device | None = None) -> torch.Tensor:
+    """(L, L) bool mask of the diagonal (cached like ``off_diagonal``; never write into it)."""
+    return torch.eye(L, dtype=torch.bool, device=device)
+
+
+def tanh_(t: torch.Tensor) -> torch.Tensor:
+    """tanh in place, as 2 sigmoid(2 t) - 1: half the time of ``torch.tanh`` for float64 on the CPU, where the
+    local searches spend most of theirs; absolute error a few 1e-16, the rounding of the data themselves."""
+    return t.mul_(2.0).sigmoid_().mul_(2.0).sub_(1.0)
 
 
 def ridge_rows(x: torch.Tensor, r: torch.Tensor, T: torch.Tensor) -> dict[str, torch.Tensor]:
@@ -73,11 +88,12 @@ def ridge_rows(x: torch.Tensor, r: torch.Tensor, T: torch.Tensor) -> dict[str, t
     dof = keep.sum(-1) - (L - 1)
     pooled = ss.sum(1, keepdim=True) / dof.clamp(min=0).sum(1, keepdim=True).clamp(min=1)
     sigma2 = torch.where(dof >= 3, ss / dof.clamp(min=1), pooled).clamp(min=SIGMA2_FLOOR)  # (B, L)
-    out = {"plain": plain}
-    for n, pv in enumerate(PRIOR_VARS):
-        out[f"eb{n}"] = solve(sigma2[..., None] / pv)
-    for n, lam in enumerate(LAMBDAS):
-        out[f"fix{n}"] = solve(torch.full_like(top, lam))
+    lams = [sigma2 / pv for pv in PRIOR_VARS] + [torch.full_like(sigma2, lam) for lam in LAMBDAS]
+    lam = torch.stack(lams, dim=-1)[..., None]  # (B, L, n, 1): all levels in one contraction
+    inv = torch.where(ok[:, :, None, :], sv[:, :, None, :] / (sv[:, :, None, :] ** 2 + lam), torch.zeros_like(lam))
+    sols = torch.einsum("blkj,blnk->blnj", Vh, uy[:, :, None, :] * inv) * mask[:, None, :]  # (B, L, n, L)
+    names = [f"eb{n}" for n in range(len(PRIOR_VARS))] + [f"fix{n}" for n in range(len(LAMBDAS))]
+    out = {"plain": plain} | {name: sols[:, :, n] for n, name in enumerate(names)}
     lam0 = sigma2[..., None] / PRIOR_VARS[0]
     inv2 = torch.where(ok, 1.0 / (sv**2 + lam0), torch.zeros_like(sv))  # (B, L, k)
     out["var0"] = sigma2[..., None] * torch.einsum("blkj,blk->blj", Vh**2, inv2) * mask
@@ -96,15 +112,17 @@ def signed_log(x: torch.Tensor) -> torch.Tensor:
     return torch.sign(x) * torch.log1p(x.abs())
 
 
-def symmetric_pairs(F: torch.Tensor) -> torch.Tensor:
-    """Directed features F (B, L, L, C) -> symmetric pair features (B, L, L, 2C): F_ij + F_ji and |F_ij - F_ji|."""
-    Ft = F.transpose(1, 2)
-    return torch.cat([F + Ft, (F - Ft).abs()], dim=-1)
+def symmetric_pairs(F: torch.Tensor, i: torch.Tensor, j: torch.Tensor) -> torch.Tensor:
+    """Directed features F (B, L, L, C) -> symmetric features (B, K, 2C) of the pairs (i, j) (index tensors
+    (K,)): F_ij + F_ji and |F_ij - F_ji|."""
+    Fij, Fji = F[:, i, j], F[:, j, i]
+    return torch.cat([Fij + Fji, (Fij - Fji).abs()], dim=-1)
 
 
-def spin_pairs(g: torch.Tensor) -> torch.Tensor:
-    """Per-spin features g (B, L, C) -> symmetric pair features (B, L, L, 2C): g_i + g_j and |g_i - g_j|."""
-    gi, gj = g[:, :, None, :], g[:, None, :, :]
+def spin_pairs(g: torch.Tensor, i: torch.Tensor, j: torch.Tensor) -> torch.Tensor:
+    """Per-spin features g (B, L, C) -> symmetric features (B, K, 2C) of the pairs (i, j): g_i + g_j and
+    |g_i - g_j|."""
+    gi, gj = g[:, i], g[:, j]
     return torch.cat([gi + gj, (gi - gj).abs()], dim=-1)
 
 
@@ -136,9 +154,10 @@ def compensators(c1: torch.Tensor, c: torch.Tensor, kappa: int) -> torch.Tensor:
     return (c1 - c[..., None]).topk(min(kappa, L - 1), dim=-1, largest=False).indices
 
 
-def move_costs(
-    a: torch.Tensor, s: torch.Tensor, r: torch.Tensor, T: torch.Tensor, kappa: int
-) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor, torch.Tensor]:
+Costs = tuple[torch.Tensor, torch.Tensor, torch.Tensor, torch.Tensor]  # c, C1, C2, comp (see ``move_costs``)
+
+
+def move_costs(a: torch.Tensor, s: torch.Tensor, r: torch.Tensor, T: torch.Tensor, kappa: int) -> Costs:
     """Costs of the sets within one toggle of a (B, L, L), and of two toggles (j, k) with k among ``kappa``
     compensators per row.
 
@@ -151,12 +170,12 @@ def move_costs(
     c = ((torch.tanh(h) - r) ** 2).sum(-1)  # (B, L)
     d = (1.0 - 2.0 * a)[..., None] * s[:, None, :, :] / T[:, None, None, None]  # (B, L, L, S): toggle a_ij
     u = h[:, :, None, :] + d  # (B, L, L, S)
-    diag = torch.eye(L, dtype=torch.bool, device=a.device)
-    C1 = (torch.tanh(u) - r[:, :, None, :]).square_().sum(-1).masked_fill_(diag, math.inf)  # (B, L, L)
+    diag = diagonal(L, a.device)
+    C1 = tanh_(u.clone()).sub_(r[:, :, None, :]).square_().sum(-1).masked_fill_(diag, math.inf)  # (B, L, L)
     comp = compensators(C1, c, kappa)  # (B, L, q)
     dk = torch.gather(d, 2, comp[..., None].expand(-1, -1, -1, d.shape[-1]))  # (B, L, q, S)
     t = u[:, :, :, None, :] + dk[:, :, None, :, :]  # (B, L, L, q, S)
-    C2 = t.tanh_().sub_(r[:, :, None, None, :]).square_().sum(-1)  # (B, L, L, q)
+    C2 = tanh_(t).sub_(r[:, :, None, None, :]).square_().sum(-1)  # (B, L, L, q)
     same = comp[:, :, None, :] == torch.arange(L, device=a.device)[None, None, :, None]  # (B, L, L, q): k == j
     C2 = C2.masked_fill_(same | diag[None, :, :, None], math.inf)
     return c, C1, C2, comp
@@ -164,28 +183,40 @@ def move_costs(
 
 def greedy_moves(
     a: torch.Tensor, s: torch.Tensor, r: torch.Tensor, T: torch.Tensor, sweeps: int, kappa: int
-) -> torch.Tensor:
-    """Best-improving move per row (toggle one coupling, or two: add, remove, swap), at most ``sweeps`` per row."""
+) -> tuple[torch.Tensor, Costs | None]:
+    """Best-improving move per row (toggle one coupling, or two: add, remove, swap), at most ``sweeps`` per row.
+
+    Returns the final sets a (B, L, L) and, when the search ended because no row could improve, the
+    ``move_costs`` at a (already computed; ``max_marginal_llr`` reuses them), else None.
+    """
     B, L, _ = a.shape
     for _ in range(sweeps):
-        c, C1, C2, comp = move_costs(a, s, r, T, kappa)
+        costs = move_costs(a, s, r, T, kappa)
+        c, C1, C2, comp = costs
         q = C2.shape[-1]
         b1, j1 = C1.min(-1)  # (B, L)
         b2, m2 = C2.reshape(B, L, L * q).min(-1)
         move = torch.minimum(b1, b2) < c
         if not bool(move.any()):
-            break
+            return a, costs
         j2, k2 = m2 // q, torch.gather(comp, 2, (m2 % q)[..., None])[..., 0]
         one = torch.nn.functional.one_hot
         flip = torch.where((b1 <= b2)[..., None], one(j1, L), one(j2, L) + one(k2, L)).double()
         a = (a - flip * move[..., None]).abs()
-    return a
+    return a, None
 
 
 def max_marginal_llr(
-    a: torch.Tensor, s: torch.Tensor, r: torch.Tensor, T: torch.Tensor, tau: float, kappa: int
+    a: torch.Tensor,
+    s: torch.Tensor,
+    r: torch.Tensor,
+    T: torch.Tensor,
+    tau: float,
+    kappa: int,
+    costs: Costs | None = None,
 ) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor, torch.Tensor]:
-    """Directed log-odds of an edge near the 0/1 sets a (B, L, L) (see ``move_costs``).
+    """Directed log-odds of an edge near the 0/1 sets a (B, L, L) (see ``move_costs``; ``costs``: its result at
+    a, when already known).
 
     For row i and pair j: F_ij = the least cost with a_ij toggled (alone or with one compensating toggle, e.g. a
     swap), K_ij = the least cost with a_ij kept (a itself, or one other toggle). With sigma^2 = max(least cost
@@ -198,7 +229,7 @@ def max_marginal_llr(
     """
     B, L, _ = a.shape
     S = r.shape[-1]
-    c, C1, C2, _ = move_costs(a, s, r, T, kappa)
+    c, C1, C2, _ = move_costs(a, s, r, T, kappa) if costs is None else costs
     F = torch.minimum(C1, C2.min(-1).values)  # (B, L, L)
     two = C1.topk(2, dim=-1, largest=False)  # best and second-best single toggle per row
     first_is_j = two.indices[..., :1] == torch.arange(L, device=a.device)  # (B, L, L)
@@ -213,8 +244,10 @@ def max_marginal_llr(
     return llr, llr1, best, sigma2
 
 
+@functools.lru_cache(maxsize=16)
 def subset_masks(n: int, device: torch.device | None = None) -> torch.Tensor:
-    """All 2^n subsets of n items as 0/1 rows (2^n, n) float64; bit u of the row index is item u."""
+    """All 2^n subsets of n items as 0/1 rows (2^n, n) float64; bit u of the row index is item u (cached; never
+    write into it)."""
     codes = torch.arange(2**n, device=device)[:, None]
     return ((codes >> torch.arange(n, device=device)) & 1).double()
 
@@ -234,14 +267,13 @@ def block_marginals(
     """
     B, L, S = r.shape
     n = min(size, L - 1)
-    diag = torch.eye(L, dtype=torch.bool, device=a.device)
-    idx = u.masked_fill(diag, math.inf).topk(n, dim=-1, largest=False).indices  # (B, L, n)
+    idx = u.masked_fill(diagonal(L, a.device), math.inf).topk(n, dim=-1, largest=False).indices  # (B, L, n)
     member = torch.zeros_like(a).scatter_(2, idx, 1.0)  # (B, L, L)
     h0 = torch.einsum("bij,bjm->bim", a * (1.0 - member), s)  # (B, L, S) field of the fixed part
     s_blk = torch.gather(s[:, None].expand(B, L, L, S), 2, idx[..., None].expand(B, L, n, S))  # (B, L, n, S)
     P = subset_masks(n, a.device)  # (2^n, n)
-    h = h0[:, :, None, :] + torch.matmul(P, s_blk)  # (B, L, 2^n, S)
-    cost = h.div_(T[:, None, None, None]).tanh_().sub_(r[:, :, None, :]).square_().sum(-1)  # (B, L, 2^n)
+    h = torch.matmul(P, s_blk).add_(h0[:, :, None, :])  # (B, L, 2^n, S)
+    cost = tanh_(h.div_(T[:, None, None, None])).sub_(r[:, :, None, :]).square_().sum(-1)  # (B, L, 2^n)
     best, arg = cost.min(-1)  # (B, L)
     sigma2 = (best.sum(1) / (L * S)).clamp(min=noise_floor(tau))  # (B,)
     w = torch.exp(-(cost - best[..., None]) / (2.0 * sigma2[:, None, None]))  # (B, L, 2^n), best = 1

@@ -57,7 +57,9 @@ def baseline_accuracy(X: np.ndarray, y: np.ndarray, T: float, tau: float) -> flo
 
 with st.sidebar:
     names = list(models)
-    first = names.index("paper_T0.4 (shipped)") if "paper_T0.4 (shipped)" in names else 0
+    # The general model reads any lattice (seen or not) at any T: the default for real reconstruction.
+    preferred = [n for n in ("general (shipped)", "paper_T0.4 (shipped)") if n in names]
+    first = names.index(preferred[0]) if preferred else 0
     label = st.selectbox("model", names, index=first, key="pr_model", help=f"models for L = {L} spins")
     model = models[label]
     st.caption(model.summary())

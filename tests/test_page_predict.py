@@ -96,6 +96,7 @@ def test_general_model_reads_any_temperature(monkeypatch):
         pytest.skip("models/general.safetensors is not shipped")
     monkeypatch.setattr(ui.state, "SHIPPED_DIR", shipped)
     at = AppTest.from_file(PAGE, default_timeout=120).run()
+    assert at.selectbox(key="pr_model").value == "general (shipped)", "the general model is the default"
     at.selectbox(key="pr_model").set_value("general (shipped)").run()
     at.select_slider(key="pr_T").set_value(5.0).run()
     assert not at.exception and not at.error
