@@ -1,4 +1,5 @@
-"""Command line: ``python -m isingviz {simulate,train,evaluate,predict,sweep} ...``; each prints one JSON line.
+"""Command line: ``python -m isingviz {simulate,train,train-general,evaluate,predict,sweep} ...``; each prints one JSON
+line.
 
 Library ``ValueError``s (and unreadable files) end as ``error: ...`` on stderr with exit code 2, never a traceback.
 """
@@ -13,6 +14,7 @@ import signal
 import sys
 import textwrap
 import threading
+import time
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -26,6 +28,7 @@ from .cli_settings import (
     _SECTIONS,
     _TRAIN_FLAGS,
     _family_params,
+    _general_overrides,
     _layered_dataset,
     _layered_model,
     _read_json,
@@ -33,6 +36,8 @@ from .cli_settings import (
 from .data import build_dataset, distinct_initial_states
 from .dynamics import simulate
 from .evaluate import dataset_metrics, evaluate_model, predict_pairs, simulate_for_model
+from .general_eval import evaluate_unseen
+from .general_train import FAMILIES, recipe_config, train_and_save_general
 from .lattice import GENERATORS, edges_of, load_lattice, make_lattice
 from .model import n_parameters
 from .store import LoadedModel, load_model, save_model
@@ -141,12 +146,58 @@ def _cmd_train(a: argparse.Namespace) -> int:
     return 0
 
 
+def _cmd_train_general(a: argparse.Namespace) -> int:
+    out = _check_out(a.out, ".safetensors", a.overwrite)
+    overrides = _general_overrides(a.set)
+    steps = recipe_config(a.steps, a.seed, a.lr, overrides).steps  # checks the settings before the bar starts
+    stop = threading.Event()
+    with tqdm(total=steps, file=sys.stderr, disable=a.quiet or a.json_progress, unit="step", desc="train") as bar:
+
+        def progress(ev: dict[str, Any]) -> None:
+            bar.update(ev["step"] - bar.n)
+            if ev["kind"] == "epoch":
+                bar.set_postfix(loss=f"{ev['train_loss']:.4f}", held_out=f"{ev['test_accuracy']:.3f}")
+                if a.json_progress:
+                    print(json.dumps(ev), file=sys.stderr)
+
+        with _sigint_sets(stop):
+            _, path = train_and_save_general(
+                out,
+                steps=a.steps,
+                threads=a.threads,
+                seed=a.seed,
+                lr=a.lr,
+                init=a.init,
+                overrides=overrides,
+                stop_after_steps=a.stop_after_steps,
+                max_seconds=a.max_seconds,
+                stop=stop,
+                progress=progress,
+                overwrite=a.overwrite,
+                name=a.name or out.stem,
+            )
+    meta = load_model(path).metadata  # what was written, read back
+    _emit({"out": str(path), "metrics": meta["metrics"], "notes": meta["notes"]})
+    return 0
+
+
 _EVALUATE_KEYS = ("n_test", "n_general", "n_general_lattices", "seed", "T", "noise")
+_GENERAL_ONLY = ("L", "n", "family")  # evaluate flags of the general model (None when not given)
 
 
 def _cmd_evaluate(a: argparse.Namespace) -> int:
     out = _check_out(a.out, ".json", a.overwrite) if a.out else None
-    res = evaluate_model(load_model(a.model), **{k: getattr(a, k) for k in _EVALUATE_KEYS})
+    model = load_model(a.model)
+    if model.is_general:
+        t0 = time.perf_counter()
+        cell = {"T": model.T if a.T is None else a.T, "noise": a.noise or 0.0, "seed": a.seed}
+        cell |= {"L": a.L or 12, "n": a.n or 100, "family": a.family or "random"}
+        res = {"model": model.name, **evaluate_unseen(model, **cell), "seconds": time.perf_counter() - t0}
+    else:
+        given = [f"--{k}" for k in _GENERAL_ONLY if getattr(a, k) is not None]
+        if given:
+            raise ValueError(f"{', '.join(given)} apply to a general model; {model.name} is a CNN (fixed L)")
+        res = evaluate_model(model, **{k: getattr(a, k) for k in _EVALUATE_KEYS})
     if out is not None:
         out.write_text(json.dumps(res, indent=2, allow_nan=False) + "\n", encoding="utf-8")
     _emit(res)
@@ -268,14 +319,32 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--notes", help="free text stored in the file")
     p.add_argument("--quiet", action="store_true", help="no progress bar")
 
+    p = cmd("train-general", _cmd_train_general, TRAIN_GENERAL_HELP)
+    p.add_argument("--steps", type=int, default=1800, help="Adam steps of the schedule")
+    p.add_argument("--threads", type=int, default=1, help="torch CPU threads (the weights depend on it)")
+    p.add_argument("--seed", type=int, default=0, help="seed of lattices, instances and initialisation (default: 0)")
+    p.add_argument("--lr", type=float, default=2e-3, help="peak learning rate")
+    p.add_argument("--init", metavar="MODEL.safetensors", help="continue from this general model (fresh schedule)")
+    p.add_argument("--stop-after-steps", type=int, metavar="N", help="stop after N steps (keeps the best so far)")
+    p.add_argument("--max-seconds", type=float, metavar="S", help="stop after S seconds (keeps the best so far)")
+    p.add_argument("--set", action="append", metavar="KEY=VALUE", help="another GeneralTrainConfig field (repeat)")
+    p.add_argument("--out", required=True, metavar="PATH.safetensors", help="model file to write")
+    p.add_argument("--overwrite", action="store_true", help="replace an existing --out")
+    p.add_argument("--name", help="model name stored in the file (default: the file's stem)")
+    p.add_argument("--quiet", action="store_true", help="no progress bar")
+    p.add_argument("--json-progress", action="store_true", help="one JSON line per history record on stderr")
+
     p = cmd("evaluate", _cmd_evaluate, EVALUATE_HELP)
     p.add_argument("model", metavar="MODEL.safetensors")
-    p.add_argument("--n-test", type=int, default=3000, help="fresh instances of the training lattices")
-    p.add_argument("--n-general", type=int, default=3000, help="instances of unseen lattices (0: skip)")
-    p.add_argument("--general-lattices", dest="n_general_lattices", type=int, default=10, help="unseen lattices")
+    p.add_argument("--n-test", type=int, default=3000, help="CNN: fresh instances of the training lattices")
+    p.add_argument("--n-general", type=int, default=3000, help="CNN: instances of unseen lattices (0: skip)")
+    p.add_argument("--general-lattices", dest="n_general_lattices", type=int, default=10, help="CNN: unseen lattices")
+    p.add_argument("--L", type=int, help="general model: spins of the unseen lattices (default 12)")
+    p.add_argument("--n", type=int, help="general model: unseen lattices, one instance each (default 100)")
+    p.add_argument("--family", choices=list(FAMILIES), help="general model: lattice family (default random)")
     p.add_argument("--seed", type=int, default=1, help="seed of the fresh states and lattices")
-    p.add_argument("--T", type=float, help="simulate at this temperature (default: the model's)")
-    p.add_argument("--noise", type=float, help="observation noise sigma (default: the model's)")
+    p.add_argument("--T", type=float, help="simulate at this temperature (default: the model's; general: 1)")
+    p.add_argument("--noise", type=float, help="observation noise sigma (default: the model's; general: 0)")
     p.add_argument("--out", metavar="results.json", help="also write the result, indented, to this file")
     p.add_argument("--overwrite", action="store_true", help="replace an existing --out")
 
@@ -329,6 +398,7 @@ workflow (train's defaults are the paper's setting: L=12, 25 edges, 10 lattices,
   isingviz train --init pre.safetensors --T 50 --out fine.safetensors
   isingviz evaluate fine.safetensors --out results.json
   isingviz predict fine.safetensors --instance inst.npz --index 3
+  isingviz train-general --steps 1800 --out general.safetensors   # one model for unseen lattices, any L
 Each command prints one JSON line on stdout (pipe it to `python -m json.tool` to read it)."""
 
 SIMULATE_HELP = """\
@@ -350,10 +420,27 @@ examples: isingviz train --L 12 --edges 25 --lattices 10 --n-train 25000 --T 0.4
 
 EVALUATE_HELP = """\
 Evaluate a model on freshly simulated instances of its own lattices and of unseen ones.
-The test split uses the model's training lattices with initial states never used in training; the
+CNN: the test split uses the model's training lattices with initial states never used in training; the
 generalization split uses new lattices of the same family. Prints accuracy next to the trivial "no edge"
 guess, entropies and the coverage/accuracy curve (the paper's Fig. 2b) as JSON.
-example: isingviz evaluate m.safetensors --n-test 3000 --n-general 3000 --T 0.4 --out results.json"""
+General model (arch general, any L): --n unseen lattices of --family at --L, --T, --noise, one instance each
+(tau 0.1, M 50); prints its accuracy beside the physics inversion and the trivial guess on the same instances,
+ms per instance, and the coverage and accuracy of its confident pairs (entropy S < 0.1).
+examples: isingviz evaluate m.safetensors --n-test 3000 --n-general 3000 --T 0.4 --out results.json
+          isingviz evaluate models/general.safetensors --L 16 --T 5 --noise 1e-3 --n 50"""
+
+TRAIN_GENERAL_HELP = """\
+Train the general model (any L and M, lattices never seen in training; docs/general.md) and save it.
+Every batch is new: fresh lattices of every family, L 8-32, T log-uniform in 0.3-60, half of the instances with
+observation noise (isingviz.general_train.GeneralTrainConfig; change any field with --set KEY=VALUE). The
+learning rate rises to --lr over the first tenth of --steps, then decays to 0 along a cosine; every
+max(10, steps // 20) steps the held-out accuracy (unseen L = 12 lattices) is recorded, and the best record's
+weights are saved. Same --seed and --threads on one machine: the same weights. Ctrl-C, --stop-after-steps and
+--max-seconds stop early and still save the best model so far; the file's notes give the command that repeats it.
+examples (the shipped models/general.safetensors: two stages, about 10 minutes on 2 cores):
+  isingviz train-general --steps 1800 --threads 2 --seed 0 --stop-after-steps 682 --out stage1.safetensors
+  isingviz train-general --steps 450 --threads 1 --seed 2 --lr 5e-4 --init stage1.safetensors --out g.safetensors
+  isingviz train-general --steps 200 --set L_max=16 --set noise_fraction=0 --out small.safetensors"""
 
 PREDICT_HELP = """\
 Predict every spin pair of one instance: p(edge), entropy, prediction and, given the lattice, the truth.

@@ -1,5 +1,6 @@
 """How ``python -m isingviz train`` layers its settings: defaults < the base model's dataset (--init) <
---config FILE.json < flags given explicitly. Kept apart from the parser so the layering reads as one idea."""
+--config FILE.json < flags given explicitly; and how ``train-general`` reads its ``--set key=value`` overrides.
+Kept apart from the parser so the settings read as one idea."""
 
 from __future__ import annotations
 
@@ -13,6 +14,7 @@ from typing import Any
 from .config import dataclass_from_dict
 from .data import DatasetSpec
 from .evaluate import model_dataset_spec
+from .general_train import RECIPE_FIELDS, GeneralTrainConfig
 from .lattice import GENERATORS
 from .model import ARCHITECTURES, ENCODINGS, ModelConfig
 from .store import LoadedModel
@@ -127,3 +129,26 @@ def _layered_model(file: dict, given: dict, spec: DatasetSpec, base: LoadedModel
         if k in mo and mo[k] != v:
             raise ValueError(f"the model's {k} follows the dataset ({v}); do not set it in the model section")
     return ModelConfig.from_dict({**mo, **geometry})
+
+
+def _general_overrides(pairs: list[str] | None) -> dict[str, Any]:
+    """``--set key=value`` pairs -> GeneralTrainConfig overrides (values read as JSON: 10, 0.5, 1e-3, true).
+
+    Refuses unknown fields and the fields that have their own flag (--steps, --seed, --lr), so a reproduction
+    command has one spelling."""
+    fields = [f.name for f in dataclasses.fields(GeneralTrainConfig)]
+    out: dict[str, Any] = {}
+    for pair in pairs or []:
+        key, sep, text = pair.partition("=")
+        key = key.strip()
+        if not sep or not key:
+            raise ValueError(f"--set takes key=value (a GeneralTrainConfig field), got {pair!r}")
+        if key in RECIPE_FIELDS:
+            raise ValueError(f"{key} has its own flag: use --{key} instead of --set {key}=...")
+        if key not in fields:
+            raise ValueError(f"--set {key}: unknown field; GeneralTrainConfig has {', '.join(fields)}")
+        try:
+            out[key] = json.loads(text)
+        except json.JSONDecodeError:
+            raise ValueError(f"--set {key}={text}: the value must be a number (or true/false), got {text!r}") from None
+    return out

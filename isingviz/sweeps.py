@@ -61,6 +61,7 @@ from .sweeps_fig34 import (
     task_fig4,
 )
 from .sweeps_fig34 import linear_fit as linear_fit
+from .sweeps_general import GENERAL_SIZES, plan_general, rows_general, summary_general, task_general
 from .sweeps_runner import (
     Config,
     ProgressFn,
@@ -130,6 +131,19 @@ SWEEPS: dict[str, Sweep] = {
             (Stage(plan_baselines, task_baselines),),
             rows_baselines,
             summary_baselines,
+        ),
+        Sweep(
+            "general",
+            "General model on unseen lattices",
+            "the shipped general model (models/general.safetensors) on unseen lattices of every family, L x T x"
+            " noise, beside general_r1, inversion, binary_ml (L <= 12), var and the paper CNN (L = 12), on the same"
+            " instances, with wall time per instance and the general model's calibration (20 unseen lattices per"
+            " cell; quick: random lattices, L in 8..32 x T in 0.4..50 x noise in 0,1e-3,1e-2, plus the other families"
+            " at L=12 and 32, T in 1,5, noise 0,1e-3, about a minute; full: all five families on the whole grid)",
+            GENERAL_SIZES,
+            (Stage(plan_general, task_general),),
+            rows_general,
+            summary_general,
         ),
     )
 }

@@ -36,7 +36,7 @@ if not models:
     st.stop()
 
 
-@st.cache_data(max_entries=16, show_spinner=False)
+@st.cache_data(max_entries=16, show_spinner="Simulating the instances and running the model on them…")
 def instances(_model, key: tuple, a: bytes, train_index: int | None, n: int, seed: int, T: float):
     """n instances (n, L, M) of the lattice and the model's p (n, K, 2); unseen initial states on its own lattices."""
     if train_index is None:

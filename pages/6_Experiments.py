@@ -40,13 +40,47 @@ def available(folder: Path) -> dict[str, list[str]]:
     return out
 
 
+def show_general(doc: dict, key: str) -> None:
+    """The general sweep: accuracy vs T for one (family, L), the L x T advantage map, the table, the calibration."""
+    default = ef.general_default(doc)
+    if default is None:
+        st.info("No cell of this sweep finished.")
+        return
+    choices = ef.general_choices(doc)
+    c, families = st.columns(2), list(choices)
+    family = c[0].selectbox("lattice family", families, families.index(default[0]), ef.family_text, key=f"{key}_family")
+    Ls = choices[family]
+    at = Ls.index(default[1]) if family == default[0] else 0
+    L = c[1].selectbox("L (spins)", Ls, index=at, key=f"{key}_L_{family}")  # one widget per family: its own L values
+    st.caption(ef.general_model_text(doc))
+    st.plotly_chart(ef.general_figure(doc, family, L), key=f"{key}_fig")
+    st.plotly_chart(ef.general_advantage_figure(doc, family), key=f"{key}_map")
+    st.dataframe(ef.general_rows(doc, family, L), hide_index=True, key=f"{key}_table")
+    st.caption(ef.general_wins_text(doc))
+    cals = ef.general_calibrations(doc)
+    if not cals:
+        return
+    text = ef.CALIBRATION_TEXT.get
+    which = st.radio("calibration of", list(cals), format_func=text, horizontal=True, key=f"{key}_cal")
+    c = st.columns(2)
+    c[0].plotly_chart(ef.reliability_figure(cals[which]), key=f"{key}_reliability")
+    c[1].plotly_chart(ef.coverage_accuracy_figure(cals[which]), key=f"{key}_coverage")
+    st.caption(
+        "Left: pairs binned by the general model's p(edge); points on the diagonal are calibrated (of the pairs given"
+        " p = 0.3, 30 % are edges). Right: keep only the pairs with entropy S < S_c; coverage η is the fraction kept,"
+        " γ the accuracy on them, beside the trivial 'no edge' accuracy of all these pairs."
+    )
+
+
 def show(doc: dict, size: str, key: str) -> None:
     """One sweep document: provenance, its figure, and the table of evaluations beside trivial and best baseline."""
     st.caption(
         f"**{doc['title']}** — {size} results, made by `{doc['command']}` in {doc['wall_seconds']:.0f} s"
         f" ({doc['workers']} worker(s), started {doc['started']}). {doc['description']}."
     )
-    if doc["sweep"] == "baselines":
+    if doc["sweep"] == "general":
+        show_general(doc, key)
+    elif doc["sweep"] == "baselines":
         kind = st.radio("lattices", list(KIND_TEXT), format_func=KIND_TEXT.get, horizontal=True, key=f"{key}_kind")
         st.plotly_chart(ef.baselines_heatmap(doc, kind), key=f"{key}_fig")
         st.dataframe(ef.baselines_rows(doc, kind), hide_index=True, key=f"{key}_table")

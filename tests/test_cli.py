@@ -176,7 +176,71 @@ def test_ctrl_c_still_saves_the_best_model(capsys, workdir, tmp_path, monkeypatc
     assert load_model(out).metadata["metrics"]["best_epoch"] == 1
 
 
-@pytest.mark.parametrize("command", [[], ["simulate"], ["train"], ["evaluate"], ["predict"]])
+GENERAL_TINY = ["--set", "L_min=6", "--set", "L_max=8", "--set", "M_min=20", "--set", "M_max=30",
+                "--set", "batch_size=4", "--set", "n_eval=8", "--threads", 1, "--quiet"]  # fmt: skip
+
+
+@pytest.fixture(scope="module")
+def general(workdir: pathlib.Path) -> pathlib.Path:
+    """A general model trained for 2 steps through the CLI."""
+    path = workdir / "gen.safetensors"
+    assert main(["train-general", "--steps", "2", "--seed", "3", *map(str, GENERAL_TINY), "--out", str(path)]) == 0
+    return path
+
+
+def test_train_general_writes_a_loadable_self_describing_model(capsys, general) -> None:
+    m = load_model(general)
+    assert m.is_general and m.name == "gen" and m.metadata["dataset"]["steps"] == 2
+    assert m.metadata["dataset"]["L_max"] == 8 and m.metadata["dataset"]["seed"] == 3
+    assert m.metadata["metrics"]["steps_done"] == 2 and m.metadata["metrics"]["stopped"] == "completed"
+    notes = m.metadata["notes"]
+    assert "python -m isingviz train-general --steps 2 --threads 1 --seed 3 --lr 0.002 --set L_min=6" in notes
+    assert m.predict_proba(np.zeros((7, 15)) + 0.1, T=1.0).shape == (21, 2)  # any L
+
+
+def test_train_general_refuses_overwrite_and_bad_settings(capsys, general, trained, tmp_path) -> None:
+    before = general.read_bytes()
+    rc, _, err = run(capsys, "train-general", "--steps", 2, *GENERAL_TINY, "--out", general)
+    assert rc == 2 and "already exists" in err and "--overwrite" in err and general.read_bytes() == before
+    out = tmp_path / "g.safetensors"
+    for bad, message in ((["--set", "steps=3"], "--steps"), (["--set", "width=3"], "unknown field"),
+                         (["--set", "L_max=big"], "number"), (["--set", "L_max=2"], "L_min")):  # fmt: skip
+        rc, _, err = run(capsys, "train-general", "--steps", 2, *bad, "--out", out)
+        assert rc == 2 and message in err and "Traceback" not in err and not out.exists()
+    rc, _, err = run(capsys, "train-general", "--steps", 2, "--init", trained[0], "--out", out)  # a CNN
+    assert rc == 2 and "must be a general model" in err and not out.exists()
+
+
+def test_train_general_ctrl_c_saves_the_best_model(capsys, tmp_path, monkeypatch) -> None:
+    real = cli.train_and_save_general
+
+    def interrupted(*args, progress, **kwargs):
+        def on_progress(ev: dict) -> None:
+            if ev["kind"] == "batch":  # every 10 steps
+                signal.raise_signal(signal.SIGINT)  # what Ctrl-C does
+            progress(ev)
+
+        return real(*args, progress=on_progress, **kwargs)
+
+    monkeypatch.setattr(cli, "train_and_save_general", interrupted)
+    out = tmp_path / "stopped.safetensors"
+    rc, text, err = run(capsys, "train-general", "--steps", 40, *GENERAL_TINY, "--out", out)
+    assert rc == 0 and "best model so far" in err
+    assert last_json(text)["metrics"]["stopped"] == "stop flag" and last_json(text)["metrics"]["steps_done"] == 10
+    assert "--stop-after-steps 10" in load_model(out).metadata["notes"]
+
+
+def test_evaluate_a_general_model_on_unseen_lattices(capsys, general, trained) -> None:
+    rc, text, _ = run(capsys, "evaluate", general, "--L", 8, "--n", 3, "--T", 2, "--family", "ring")
+    res = last_json(text)
+    assert rc == 0 and res["model"] == "gen" and (res["L"], res["n"], res["T"], res["family"]) == (8, 3, 2, "ring")
+    assert 0 <= res["general"] <= 1 and 0 <= res["inversion"] <= 1 and res["trivial"] == pytest.approx(1 - 8 / 28)
+    assert "coverage@0.1" in res and res["general_ms"] > 0
+    rc, _, err = run(capsys, "evaluate", trained[0], "--L", 8)
+    assert rc == 2 and "general model" in err
+
+
+@pytest.mark.parametrize("command", [[], ["simulate"], ["train"], ["train-general"], ["evaluate"], ["predict"]])
 def test_help_teaches(capsys, command) -> None:
     rc, text, _ = run(capsys, *command, "--help")
     assert rc == 0 and "usage: isingviz" in text and "isingviz " in text.split("usage:")[1]
@@ -190,5 +254,5 @@ def test_python_m_isingviz_help() -> None:
         [sys.executable, "-m", "isingviz", "--help"], cwd=ROOT, env=env, capture_output=True, text=True, timeout=60
     )
     assert proc.returncode == 0, proc.stderr
-    for command in ("simulate", "train", "evaluate", "predict"):
+    for command in ("simulate", "train", "train-general", "evaluate", "predict"):
         assert command in proc.stdout

@@ -5,9 +5,19 @@ import pytest
 import torch
 
 from isingviz.dynamics import simulate
-from isingviz.general_eval import General, evaluation_set
+from isingviz.general_eval import (
+    CALIBRATION_THRESHOLDS,
+    General,
+    calibration,
+    calibration_counts,
+    evaluate_unseen,
+    evaluation_set,
+    merge_calibration,
+    one_instance_ms,
+)
 from isingviz.general_train import FAMILIES, GeneralTrainConfig, draw_lattice, sample_batch, train_general
 from isingviz.lattice import adjacency_to_pairs, pairs_to_adjacency, random_lattice, validate_adjacency
+from isingviz.metrics import coverage_curve
 from isingviz.model import ModelConfig, build_model
 from isingviz.store import load_model, model_to_bytes
 
@@ -153,3 +163,71 @@ def test_fewer_rounds_at_prediction_time_and_the_contract():
         General(net, rounds=-1)
     with pytest.raises(ValueError, match="GeneralNet"):
         General(torch.nn.Linear(2, 2))
+
+
+def test_calibration_counts_of_a_known_example():
+    p = np.array([[0.02, 0.97, 0.55, 0.45], [0.0, 1.0, 0.31, 0.5]])
+    y = np.array([[0, 1, 0, 1], [0, 1, 1, 0]])
+    c = calibration_counts(p, y, thresholds=[0.1, 0.7])
+    assert c["pairs"] == 8 and c["correct"] == 5  # wrong: 0.55 (no edge), 0.45 and 0.31 (edges); 0.5 means no edge
+    assert c["count"] == [2, 0, 0, 1, 1, 2, 0, 0, 0, 2] and c["sum_edge"] == [0, 0, 0, 1, 1, 0, 0, 0, 0, 2]
+    assert c["sum_p"][5] == pytest.approx(1.05) and c["sum_p"][9] == pytest.approx(1.97)
+    # S(0.02) = 0.098, S(0.97) = 0.135, S(0) = S(1) = 0: three pairs below 0.1, all right; 0.7 > ln 2 keeps all
+    assert c["n_kept"] == [3, 8] and c["n_correct"] == [3, 5]
+    m = merge_calibration([c])
+    assert m["pairs"] == 8 and m["accuracy"] == 5 / 8
+    assert [r["bin"] for r in m["reliability"]] == [[0.0, 0.1], [0.3, 0.4], [0.4, 0.5], [0.5, 0.6], [0.9, 1.0]]
+    assert m["reliability"][3] == {"bin": [0.5, 0.6], "count": 2, "mean_p": pytest.approx(0.525), "edge_frequency": 0}
+    curve = {"thresholds": [0.1, 0.7], "coverage": [3 / 8, 1.0], "accuracy": [1.0, 5 / 8], "n_kept": [3, 8]}
+    assert m["coverage"] == curve
+    none_kept = merge_calibration([calibration_counts(p, y, thresholds=[0.0])])
+    assert none_kept["coverage"]["accuracy"] == [None] and none_kept["coverage"]["coverage"] == [0.0]
+
+
+def test_merged_calibration_of_split_counts_equals_the_whole():
+    rng = np.random.default_rng(0)
+    p, y = rng.random((30, 28)), (rng.random((30, 28)) < 0.4).astype(int)
+    whole = merge_calibration([calibration_counts(p, y)])
+    parts = merge_calibration([calibration_counts(p[:7], y[:7]), calibration_counts(p[7:], y[7:])])
+    assert parts["pairs"] == whole["pairs"] == 840 and parts["coverage"]["thresholds"] == list(CALIBRATION_THRESHOLDS)
+    assert parts["coverage"]["n_kept"] == whole["coverage"]["n_kept"] and parts["coverage"]["n_kept"][-1] == 840
+    np.testing.assert_allclose(parts["coverage"]["accuracy"], whole["coverage"]["accuracy"])
+    assert [r["count"] for r in parts["reliability"]] == [r["count"] for r in whole["reliability"]]
+    np.testing.assert_allclose([r["mean_p"] for r in parts["reliability"]], [r["mean_p"] for r in whole["reliability"]])
+    # the same numbers as metrics.coverage_curve on the pooled pairs
+    curve = coverage_curve(np.stack([1 - p, p], -1), y, thresholds=CALIBRATION_THRESHOLDS)
+    np.testing.assert_allclose(parts["coverage"]["coverage"], curve["coverage"])
+    np.testing.assert_allclose(parts["coverage"]["accuracy"], curve["accuracy"])
+    assert parts["accuracy"] == pytest.approx(np.mean((p > 0.5) == y))
+
+
+def test_calibration_refuses_bad_input():
+    with pytest.raises(ValueError, match="shape of p_edge"):
+        calibration_counts(np.full((2, 3), 0.5), np.zeros((2, 4)))
+    with pytest.raises(ValueError, match="0 \\(no edge\\) or 1"):
+        calibration_counts(np.full(3, 0.5), np.array([0, 2, 1]))
+    with pytest.raises(ValueError, match="\\[0, 1\\]"):
+        calibration_counts(np.array([0.2, 1.5]), np.array([0, 1]))
+    with pytest.raises(ValueError, match="at least one"):
+        merge_calibration([])
+    a, b = calibration_counts(np.full(3, 0.5), np.zeros(3)), calibration_counts(np.full(3, 0.5), np.zeros(3), [0.2])
+    with pytest.raises(ValueError, match="share their thresholds"):
+        merge_calibration([a, b])
+
+
+def test_calibration_and_timing_of_a_model():
+    net = _net()
+    cal = calibration(net, [1.0], [0.0, 1e-3], n=2, L=8)
+    assert cal["pairs"] == 2 * 2 * 28 and sum(r["count"] for r in cal["reliability"]) == cal["pairs"]
+    assert cal["coverage"]["coverage"][-1] == 1.0 and 0 <= cal["accuracy"] <= 1
+    assert one_instance_ms(net, L=8, repeats=2) > 0
+
+
+def test_evaluate_unseen_puts_general_beside_inversion_and_trivial():
+    res = evaluate_unseen(_net(), L=8, T=1.0, n=2)
+    assert {"general", "general_ms", "inversion", "trivial", "edges", "coverage@0.1", "accuracy@0.1"} <= set(res)
+    assert 0 <= res["general"] <= 1 and res["n"] == 2 and res["L"] == 8
+    with pytest.raises(ValueError, match="family"):
+        evaluate_unseen(_net(), L=8, family="torus")
+    with pytest.raises(ValueError, match="n must"):
+        evaluate_unseen(_net(), L=8, n=0)

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import csv
 import json
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -13,6 +14,7 @@ from isingviz import experiment_figures as ef
 from isingviz.cli import main
 from isingviz.sweeps import SWEEPS, SweepJob, best_baseline, linear_fit, load_results, result_paths, run_sweep
 
+ROOT = Path(__file__).resolve().parents[1]
 DATA = {"L": 6, "M": 12, "family_params": {"n_edges": 5}, "n_lattices": 3, "n_general_lattices": 2}
 NET = {"channels": [4], "squeeze": 4, "hidden": 16}
 TINY = {
@@ -39,6 +41,11 @@ TINY = {
         "n_baseline": 3,
     },
     "baselines": {"T": [1.0], "noise": [0.0, 1e-3], "n_instances": 6, "pool_per_lattice": 4, "n_unseen_lattices": 2},
+    "general": {  # the shipped model on two cells; the models folder of the fixture is empty, so no CNN
+        "n": 2,
+        "grids": [{"families": ["random"], "L": [8, 12], "T": [1.0], "noise": [1e-3]}],
+        "model_file": str(ROOT / "models" / "general.safetensors"),
+    },
 }
 SCORE = {"accuracy", "trivial_accuracy", "majority_accuracy", "mean_entropy_correct", "baseline", "n_instances"}
 KEYS = {  # documented result keys of each sweep's (last-stage) task
@@ -67,10 +74,14 @@ KEYS = {  # documented result keys of each sweep's (last-stage) task
     "fig3": {"T", "variant", "encoding", "init", "n_train", "epochs", "test", "general", "history", "capped"},
     "fig4": {"variant", "n_lattices", "n_train_asked", "n_train", "n_test", "capped", "test", "general", "history"},
     "baselines": {"lattices", "T", "noise", "n_instances", "trivial_accuracy", "rows", "best", "best_per_instance"},
-}
+    "general": {"L", "T", "noise", "family", "n", "edges", "trivial", "general", "general_ms", "inversion",
+                "inversion_ms", "binary_ml", "var", "general_r1", "calibration"},
+}  # fmt: skip
 
 
 def tiny(name: str) -> dict:
+    if name == "general":  # its own instances (general_eval.evaluation_set): no dataset or network settings
+        return TINY[name]
     return {**TINY[name], "dataset": DATA, **({"model": NET} if name != "baselines" else {})}
 
 
@@ -89,7 +100,7 @@ def test_task_results_have_documented_keys(docs, name):
     assert last
     for r in last:
         assert KEYS[name] <= set(r), KEYS[name] - set(r)
-        blocks = [r] if name == "fig2b" else [r.get("test"), r.get("general")] if name != "baselines" else []
+        blocks = [r] if name == "fig2b" else [] if name in ("baselines", "general") else [r["test"], r["general"]]
         for block in blocks:
             assert SCORE <= set(block)
             assert 0 <= block["accuracy"] <= 1 and 0 <= block["trivial_accuracy"] <= 1
@@ -107,7 +118,7 @@ def test_run_sweep_writes_json_and_csv(docs, name):
     js, cs = result_paths(name, True, out)
     doc = json.loads(js.read_text())
     assert doc == load_results(name, True, out) == all_docs[name]
-    assert doc["quick"] and doc["workers"] == 1 and doc["sizes"]["dataset"] == DATA
+    assert doc["quick"] and doc["workers"] == 1 and doc["sizes"].get("dataset") == tiny(name).get("dataset")
     assert {"versions", "wall_seconds", "command", "started", "summary", "notes"} <= set(doc)
     assert all({"config", "result", "seconds", "stage"} <= set(t) for t in doc["tasks"])
     rows = list(csv.DictReader(cs.open()))
@@ -122,6 +133,39 @@ def test_capped_sizes_are_recorded(docs):
     assert capped[0]["n_train"] == 2**6 - 8 < capped[0]["n_train_asked"] == 100
     assert doc["notes"] and "56 used" in doc["notes"][0]
     assert set(doc["summary"]["fits"]["fixed"]) >= {"test", "general", "test_majority"}
+
+
+def test_general_sweep_rows_calibration_and_summary(docs):
+    out, all_docs = docs
+    doc = all_docs["general"]
+    assert doc["sweep"] == "general" and len(doc["tasks"]) == 2
+    rows = SWEEPS["general"].rows(doc)
+    assert [r["L"] for r in rows] == [8, 12] and all("calibration" not in r for r in rows)
+    for r in rows:
+        assert 0 <= r["general"] <= 1 and 0 <= r["inversion"] <= 1 and 0 < r["trivial"] < 1
+        assert r["family"] == "random" and r["n"] == 2 and r["general_ms"] > 0 and "cnn" not in r
+    assert [int(r["L"]) for r in csv.DictReader(result_paths("general", True, out)[1].open())] == [8, 12]
+    for t in doc["tasks"]:
+        c, L = t["result"]["calibration"], t["result"]["L"]
+        assert sum(c["count"]) == c["pairs"] == 2 * L * (L - 1) // 2 and c["n_kept"][-1] == c["pairs"]
+        assert c["correct"] == round(t["result"]["general"] * c["pairs"])  # the timed forward pass, same p(edge)
+    s = doc["summary"]
+    assert s["methods"] == ["general", "general_r1", "inversion", "binary_ml", "var"]
+    assert s["model"]["path"] == "models/general.safetensors" and s["model"]["parameters"] > 0
+    assert s["model"]["training_distribution"]["L_max"] >= 12
+    assert s["calibration"]["pairs"] == 2 * 66 and s["calibration_all"]["pairs"] == 2 * (28 + 66)
+    assert {"reliability", "coverage", "pairs", "accuracy"} == set(s["calibration_all"])
+    assert set(s["wins"]) == {"general_r1", "inversion", "binary_ml", "var"}
+    assert all(sum(w.values()) == 2 for w in s["wins"].values())
+
+
+def test_general_sweep_without_a_model_says_how_to_make_it(tmp_path, monkeypatch, capsys):
+    with pytest.raises(ValueError, match="does not exist.*train-general"):
+        run_sweep("general", workers=1, write=False, sizes={**TINY["general"], "model_file": None}, models=tmp_path)
+    monkeypatch.setenv("ISINGVIZ_MODELS", str(tmp_path))
+    monkeypatch.setenv("ISINGVIZ_RESULTS", str(tmp_path))
+    assert main(["sweep", "general", "--quick", "--quiet"]) == 2
+    assert "train-general" in capsys.readouterr().err and not list(tmp_path.iterdir())
 
 
 def test_best_baseline_lookup(docs):
