@@ -16,6 +16,7 @@ know (``KNOWLEDGE``: T, tau, candidates, groups, noise, n_edges) -> pair scores 
 | ``naive_mf``, ``tap``, ``ml_kinetic`` | kinetic Ising, T, tau | one instance, or pooled | T abs J, symmetric | top-E |
 | ``trivial`` | nothing | - | 0 ("no edge anywhere") | threshold 1/2 |
 | ``cnn`` | its training | one instance | network probability | threshold 1/2 (argmax) |
+| ``general`` | Eq. 1's T, tau; its training | one instance, any L | network probability | threshold 1/2 (argmax) |
 
 Use a class directly (``BinaryML().predict_proba(X, T=0.4, tau=0.1)``), or by name::
 
@@ -23,6 +24,7 @@ Use a class directly (``BinaryML().predict_proba(X, T=0.4, tau=0.1)``), or by na
     rec = reconstruct("var", X, n_edges=25)                   # top-E rule, E = 25
     rec = reconstruct("template", X, T=T, tau=tau, candidates=lattices)
     rec = reconstruct("cnn", X, model=load_model(path))       # constructor settings are routed by name
+    rec = reconstruct("general", X, T=T, tau=tau)             # the shipped general model, any L
 """
 
 from __future__ import annotations
@@ -37,6 +39,7 @@ import numpy as np
 
 from .baselines_binary import BinaryML
 from .baselines_core import KNOWLEDGE, RULES, Reconstructor, Rule, apply_rule, one_hot
+from .baselines_general import General
 from .baselines_kinetic import TAP, MLKinetic, NaiveMF
 from .baselines_physics import Inversion, Template
 from .baselines_stats import VAR, Correlation, CorrelationDiff
@@ -51,6 +54,7 @@ __all__ = [
     "BinaryML",
     "Correlation",
     "CorrelationDiff",
+    "General",
     "Inversion",
     "MLKinetic",
     "NaiveMF",
@@ -131,6 +135,7 @@ METHODS: dict[str, type[Reconstructor]] = {
         MLKinetic,
         Trivial,
         CNN,
+        General,
     )
 }
 

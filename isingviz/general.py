@@ -148,8 +148,9 @@ class GeneralNet(nn.Module):
         self.refine = _mlp(n1, H, H)
         self.read = nn.Linear(H, 1)
 
-    def pair_logits(self, x: Any, T: Any, tau: float) -> list[torch.Tensor]:
-        """Logits z (B, L, L) (symmetric, zero diagonal) after the first stage and after each round."""
+    def pair_logits(self, x: Any, T: Any, tau: float, rounds: int | None = None) -> list[torch.Tensor]:
+        """Logits z (B, L, L) (symmetric, zero diagonal) after the first stage and after each round (``rounds``,
+        default ``self.rounds``)."""
         x, T = gf.check_inputs(x, T, tau)
         B, L, _ = x.shape
         i, j = _pair_index(L)
@@ -162,7 +163,7 @@ class GeneralNet(nn.Module):
         margin = (W[:, i, j] + W[:, j, i] - 1.0).clamp(-3.0, 3.0).float()
         z = self.read0(h)[..., 0] + self.skip * margin  # (B, K)
         out = [z]
-        for _ in range(self.rounds):
+        for _ in range(self.rounds if rounds is None else rounds):
             with torch.no_grad():
                 zd = _full(z.detach().double(), L)
                 a = (zd > 0).double() * gf.off_diagonal(L)
@@ -177,9 +178,10 @@ class GeneralNet(nn.Module):
             out.append(z)
         return [_full(zk, L) for zk in out]
 
-    def forward(self, x: Any, T: Any, tau: float) -> torch.Tensor:
-        """Instances x (B, L, M), T scalar or (B,), tau -> log-probabilities (B, K, 2) (index 1 = edge)."""
-        return logits_to_logp(self.pair_logits(x, T, tau)[-1])
+    def forward(self, x: Any, T: Any, tau: float, rounds: int | None = None) -> torch.Tensor:
+        """Instances x (B, L, M), T scalar or (B,), tau -> log-probabilities (B, K, 2) (index 1 = edge);
+        ``rounds`` overrides the number of refinement rounds."""
+        return logits_to_logp(self.pair_logits(x, T, tau, rounds)[-1])
 
 
 def logits_to_logp(z: torch.Tensor) -> torch.Tensor:

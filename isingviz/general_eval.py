@@ -1,7 +1,7 @@
 """The general model in the reconstruction contract, and its evaluation on lattices never seen in training.
 
-``General`` is a ``Reconstructor`` (name ``"general"``, knows Eq. 1's T and tau) wrapping a ``GeneralNet``, a
-``LoadedModel`` of one, or a model file. ``evaluation_set`` draws unseen lattices for one (L, T, noise) cell and
+``General`` (``isingviz.baselines_general``, re-exported here) is the general model in the reconstruction contract.
+``evaluation_set`` draws unseen lattices for one (L, T, noise) cell and
 ``evaluate_grid`` runs several methods on the same instances, with accuracy and wall time per instance;
 ``evaluate_unseen`` is one such cell for the general model beside the inversion and the trivial guess.
 
@@ -20,11 +20,10 @@ from collections.abc import Callable, Sequence
 from typing import Any
 
 import numpy as np
-import torch
-from torch import nn
 
 from .baselines import CNN, VAR, BinaryML, Inversion
 from .baselines_core import Reconstructor
+from .baselines_general import General, as_general_net, predict_edge_proba
 from .dynamics import simulate
 from .general_train import FAMILIES
 from .lattice import adjacency_to_pairs, make_lattice
@@ -36,76 +35,6 @@ CALIBRATION_THRESHOLDS = (0.01, 0.05, 0.1, 0.2, 0.4, 0.6, 0.7)
 # The methods compared with the general model, in table order (see ``comparison_methods``).
 METHODS = ("general", "general_r1", "inversion", "binary_ml", "var", "cnn")
 BINARY_ML_MAX_L = 12  # the exhaustive binary decoder tries 2^(L-1) sets per spin: feasible up to here
-
-
-def _as_net(model: Any) -> nn.Module:
-    if isinstance(model, (str, bytes, os.PathLike)):
-        from .store import load_model
-
-        model = load_model(model)
-    net = getattr(model, "model", model)  # a LoadedModel holds the network in .model
-    if not (isinstance(net, nn.Module) and hasattr(net, "pair_logits")):
-        raise ValueError(
-            f"general needs a GeneralNet, a LoadedModel of one or a model file, got {type(model).__name__}"
-        )
-    return net
-
-
-class General(Reconstructor):
-    """The general model (``isingviz.general``): any L and M, one instance, knows T and tau.
-
-    Score = the network's pair probability of an edge; rule: threshold 1/2 (argmax). ``threads`` (default 1)
-    is the torch CPU thread count while predicting. ``rounds`` (default: the model's) runs fewer or more
-    refinement rounds: every round's output was trained, so fewer rounds trade accuracy for time.
-    """
-
-    name = "general"
-    needs = ("T", "tau")
-    has_proba = True
-
-    def __init__(self, model: Any, threads: int | None = 1, batch: int = 64, rounds: int | None = None) -> None:
-        self.model = _as_net(model)
-        if rounds is not None and not 0 <= rounds <= 16:
-            raise ValueError(f"rounds must be in 0..16 or None, got {rounds}")
-        self.threads, self.batch, self.rounds = threads, batch, rounds
-
-    def __repr__(self) -> str:
-        return f"General(threads={self.threads!r}, rounds={self.rounds!r})"
-
-    def _fit(self, x: np.ndarray, know: dict[str, Any]) -> tuple[np.ndarray, np.ndarray]:
-        kept = self.model.rounds
-        self.model.rounds = kept if self.rounds is None else self.rounds
-        try:
-            p1 = predict_edge_proba(self.model, x, know["T"], know["tau"], threads=self.threads, batch=self.batch)
-        finally:
-            self.model.rounds = kept
-        return p1, np.stack([1.0 - p1, p1], axis=-1)
-
-
-@torch.no_grad()
-def predict_edge_proba(
-    model: nn.Module, x: np.ndarray, T: Any, tau: float, threads: int | None = 1, batch: int = 64
-) -> np.ndarray:
-    """Instances (B, L, M) at T (scalar or (B,)) -> p(edge) (B, K) float64, in eval mode, ``batch`` at a time."""
-    x = np.asarray(x, dtype=np.float64)
-    T_arr = np.broadcast_to(np.asarray(T, dtype=np.float64), (x.shape[0],))
-    old = torch.get_num_threads()
-    if threads:
-        torch.set_num_threads(threads)
-    was = model.training
-    model.eval()
-    try:
-        out = [
-            model(torch.from_numpy(x[i : i + batch]), torch.from_numpy(T_arr[i : i + batch].copy()), tau)[..., 1]
-            .exp()
-            .double()
-            .numpy()
-            for i in range(0, x.shape[0], batch)
-        ]
-    finally:
-        model.train(was)
-        torch.set_num_threads(old)
-    return np.concatenate(out)
 
 
 def comparison_methods(
@@ -122,7 +51,7 @@ def comparison_methods(
     unknown = sorted(set(wanted) - set(METHODS))
     if unknown:
         raise ValueError(f"unknown methods {unknown}; allowed: {', '.join(METHODS)}")
-    net = _as_net(model)
+    net = as_general_net(model)
     general = General(net)
     cnn = CNN(str(cnn_file)) if cnn_file is not None else None
     cnn_L = cnn.model.config.L if cnn is not None else None
@@ -359,7 +288,7 @@ def calibration(
     Pools ``n`` instances (``evaluation_set``, tau = 0.1, M = 50) of every (T, noise) cell; returns
     ``merge_calibration``'s dict. ``model``: a ``GeneralNet``, a ``LoadedModel`` of one, or a model file.
     """
-    net = _as_net(model)
+    net = as_general_net(model)
     counts = []
     for T in Ts:
         for noise in noises:

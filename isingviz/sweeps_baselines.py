@@ -6,8 +6,9 @@ One task per cell (lattice kind, T, noise). Per-instance methods see ONE instanc
 once per lattice on a separate pool of instances of that lattice (``pool_per_lattice``, fresh initial states) and
 their per-lattice prediction is scored on the evaluated instances: their rows say "pooled over P instances of a
 lattice". ``template`` runs only on the training lattices, with the 10 training lattices as its candidates. The CNN
-rows are the shipped models (``models/``) that share the training lattices, each only at its own T. Top-E methods
-are told the true edge count E of each instance's lattice.
+rows are the shipped models (``models/``) that share the training lattices, each only at its own T; the shipped
+general model (``models/general.safetensors``, any lattice and T) runs in every cell. Top-E methods are told the
+true edge count E of each instance's lattice.
 """
 
 from __future__ import annotations
@@ -35,6 +36,7 @@ POOLED = (  # (row key, method, settings)
     ("ml_kinetic_pooled", "ml_kinetic", {"pooled": True}),
 )
 KINDS = ("train", "unseen")
+LEARNED = ("trivial", "cnn", "general")  # never the "best baseline": trivial is the reference, the others learned
 BASELINES_SIZES = {
     "quick": {
         "T": [0.1, 0.4, 1.0, 5.0, 10.0, 50.0, 100.0],
@@ -73,6 +75,8 @@ def plan_baselines(sizes: dict[str, Any], ctx: dict[str, Any]) -> list[dict[str,
     common = {k: sizes.get(k, {}) for k in ("dataset",)}
     spec, _ = resolve(dataset_spec(common, seed=0))
     cnns = _shipped_cnns(sizes, ctx, spec.lattices)
+    general = Path(ctx.get("models_dir") or models_dir()) / "general.safetensors"  # learned: any lattice, any T
+    general_file = str(general) if general.is_file() and not sizes.get("no_general") else None
     keep = {k: sizes[k] for k in ("n_instances", "pool_per_lattice", "n_unseen_lattices")}
     cfgs = []
     for k, kind in enumerate(KINDS):
@@ -87,7 +91,8 @@ def plan_baselines(sizes: dict[str, Any], ctx: dict[str, Any]) -> list[dict[str,
                         **keep,
                         "seed": 1000 + 100 * i + 10 * j + k,
                     }
-                    | {"lattice_seed": 0, "unseen_seed": 1, "cnn": cnn, "exclude": [c["path"] for c in cnns], **common}
+                    | {"lattice_seed": 0, "unseen_seed": 1, "cnn": cnn, "general": general_file}
+                    | {"exclude": [c["path"] for c in cnns], **common}
                 )
     return cfgs
 
@@ -107,8 +112,9 @@ def task_baselines(cfg: dict[str, Any]) -> dict[str, Any]:
 
     Result keys: ``lattices`` ("train" or "unseen"), ``T``, ``noise``, ``n_instances``, ``n_lattices``,
     ``pool_per_lattice``, ``trivial_accuracy``, ``rows`` (method, accuracy, seconds_per_instance, rule, data, and
-    ``model`` for CNN rows), ``best`` and ``best_per_instance`` ({method, accuracy}; neither counts trivial or the
-    CNN; the latter also leaves out pooled methods and template), ``warnings`` (count of method warnings).
+    ``model`` for CNN and general-model rows), ``best`` and ``best_per_instance`` ({method, accuracy}; neither counts
+    trivial, the CNN or the general model; the latter also leaves out pooled methods and template), ``warnings``
+    (count of method warnings).
     """
     T, noise, kind = cfg["T"], cfg["noise"], cfg["lattices"]
     spec, train_lattices = resolve(dataset_spec(cfg, seed=cfg["lattice_seed"]))
@@ -144,7 +150,10 @@ def task_baselines(cfg: dict[str, Any]) -> dict[str, Any]:
         for c in cfg["cnn"]:
             rec = reconstruct("cnn", X, model=load_model(c["path"]), T=T)
             rows.append({**_row("cnn", rec, y, rec.pred, "one instance", len(y)), "model": c["name"]})
-    fair = [r for r in rows if r["method"] not in ("trivial", "cnn")]
+        if cfg.get("general"):
+            rec = reconstruct("general", X, model=cfg["general"], **know)
+            rows.append({**_row("general", rec, y, rec.pred, "one instance", len(y)), "model": "general"})
+    fair = [r for r in rows if r["method"] not in LEARNED]
     single = [r for r in fair if r["data"] == "one instance" and r["method"] != "template"]
     best, best1 = max(fair, key=lambda r: r["accuracy"]), max(single, key=lambda r: r["accuracy"])
     return {

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import numpy as np
 import pytest
 import torch
@@ -52,9 +54,17 @@ def cnn_model():
     return load_model(model_to_bytes(net, cfg, T=1.0, tau=TAU))
 
 
+@pytest.fixture(scope="module")
+def general_net():
+    cfg = ModelConfig(L=L, M=M, arch="general", hidden=8, rounds=1)
+    with torch.random.fork_rng(devices=[]):
+        torch.manual_seed(0)
+        return build_model(cfg).eval()
+
+
 def test_registry_has_every_method() -> None:
     want = {"inversion", "binary_ml", "template", "var", "correlation", "correlation_diff"}
-    want |= {"naive_mf", "tap", "ml_kinetic", "trivial", "cnn"}
+    want |= {"naive_mf", "tap", "ml_kinetic", "trivial", "cnn", "general"}
     assert set(METHODS) == want
     info = {row["name"]: row for row in method_info()}
     assert info["template"]["needs"] == ["candidates", "T", "tau"] and info["var"]["default_rule"] == "top_e"
@@ -62,10 +72,10 @@ def test_registry_has_every_method() -> None:
 
 
 @pytest.mark.parametrize("name", sorted(METHODS))
-def test_contract(name: str, lattices: np.ndarray, cnn_model) -> None:
+def test_contract(name: str, lattices: np.ndarray, cnn_model, general_net) -> None:
     X = instances(lattices[0], 3, T=1.0)  # (3, L, M)
     know = dict(T=1.0, tau=TAU, candidates=lattices, groups=[0, 0, 1], noise=0.0)
-    params = {"model": cnn_model} if name == "cnn" else {}
+    params = {"model": cnn_model} if name == "cnn" else {"model": general_net} if name == "general" else {}
     method = make_method(name, **params)
     assert isinstance(method, Reconstructor) and method.name == name
 
@@ -239,3 +249,33 @@ def test_cnn_refuses_instances_of_another_size(cnn_model) -> None:
         reconstruct("cnn", np.zeros((2, L, M + 1)), model=cnn_model)
     with pytest.warns(UserWarning, match="trained at T=1"):
         reconstruct("cnn", np.zeros((2, L, M)), model=cnn_model, T=5.0)
+
+
+def test_general_defaults_to_the_shipped_model_and_reads_unseen_lattices(lattices: np.ndarray) -> None:
+    if not (Path(__file__).resolve().parents[1] / "models" / "general.safetensors").is_file():
+        pytest.skip("models/general.safetensors is not shipped")
+    for A in lattices:  # lattices it never saw, L = 8 (the shipped model was not trained for one L)
+        X, y = instances(A, 2, T=1.0, seed=3), np.broadcast_to(adjacency_to_pairs(A), (2, K))
+        rec = reconstruct("general", X, T=1.0, tau=TAU)
+        assert rec.proba.shape == (2, K, 2)
+        # one of these instances does not pin its lattice down (the exact decoders miss 2-3 pairs too)
+        assert rec.accuracy(y) >= max(reconstruct(m, X, T=1.0, tau=TAU).accuracy(y) for m in ("inversion", "binary_ml"))
+        assert rec.accuracy(y) > 0.95
+
+
+def test_general_without_a_shipped_model_says_how_to_make_one(tmp_path, monkeypatch, lattices) -> None:
+    monkeypatch.setenv("ISINGVIZ_MODELS", str(tmp_path))
+    with pytest.raises(ValueError, match="train-general"):
+        reconstruct("general", instances(lattices[0], 1, T=1.0), T=1.0, tau=TAU)
+    with pytest.raises(ValueError, match="not found"):
+        make_method("general", model=tmp_path / "missing.safetensors")
+    with pytest.raises(ValueError, match="rounds"):
+        make_method("general", model=build_model(ModelConfig(L=L, M=M, arch="general", hidden=8)), rounds=-1)
+
+
+def test_general_rounds_override_leaves_the_shared_network_alone(general_net, lattices) -> None:
+    X = instances(lattices[0], 2, T=1.0)
+    p_default = make_method("general", model=general_net).predict_proba(X, T=1.0, tau=TAU)
+    p0 = make_method("general", model=general_net, rounds=0).predict_proba(X, T=1.0, tau=TAU)
+    assert general_net.rounds == 1 and not np.allclose(p0, p_default)
+    np.testing.assert_allclose(make_method("general", model=general_net).predict_proba(X, T=1.0, tau=TAU), p_default)

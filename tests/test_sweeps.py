@@ -9,9 +9,12 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+import torch
 
 from isingviz import experiment_figures as ef
 from isingviz.cli import main
+from isingviz.model import ModelConfig, build_model
+from isingviz.store import save_model
 from isingviz.sweeps import SWEEPS, SweepJob, best_baseline, linear_fit, load_results, result_paths, run_sweep
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -214,3 +217,19 @@ def test_cli_sweep_help_explains_every_sweep(capsys):
     assert "--quick" in out and "--workers" in out and "--out-dir" in out
     assert all(name in out for name in SWEEPS)
     assert main(["sweep", "fig9"]) == 2
+
+
+def test_baselines_sweep_runs_the_general_model_in_every_cell_but_never_calls_it_a_baseline(tmp_path):
+    cfg = ModelConfig(L=6, M=12, arch="general", hidden=8, rounds=1)
+    with torch.random.fork_rng(devices=[]):
+        torch.manual_seed(0)
+        net = build_model(cfg)
+    save_model(tmp_path / "general.safetensors", net, cfg, T=1.0, tau=0.1, name="general")
+    doc = run_sweep("baselines", workers=1, write=False, sizes=tiny("baselines"), models=tmp_path)
+    assert doc["errors"] == []
+    for t in doc["tasks"]:
+        r = t["result"]
+        general = [row for row in r["rows"] if row["method"] == "general"]
+        assert len(general) == 1 and 0 <= general[0]["accuracy"] <= 1 and general[0]["data"] == "one instance"
+        assert r["best"]["method"] != "general" and r["best_per_instance"]["method"] != "general"
+    assert "general" in ef.method_order(doc)
