@@ -1,6 +1,6 @@
 """AppTest of the Experiments page: no results -> an explanation; tiny results in a temp folder -> figures, tables and
 working selectors (sweep, quick/full, training/unseen lattices); a synthetic general-sweep document (built in
-test_experiment_figures.py) -> accuracy vs T, the L x T map, the table, the calibration, also as a live result."""
+test_experiment_figures_general.py) -> accuracy vs T, the L x T map, the table, the calibration, also live."""
 
 from __future__ import annotations
 
@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 from streamlit.testing.v1 import AppTest
-from test_experiment_figures import general_doc  # tests/ is on sys.path (pytest's rootdir-relative import)
+from test_experiment_figures_general import general_doc  # tests/ is on sys.path (pytest's rootdir-relative import)
 
 from isingviz.sweeps import SWEEPS, result_paths, run_sweep
 

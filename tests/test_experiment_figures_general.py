@@ -11,6 +11,7 @@ import numpy as np
 import pytest
 
 from isingviz import experiment_figures as ef
+from isingviz import experiment_figures_general as efg
 
 METHODS = ["general", "general_r1", "inversion", "binary_ml", "var", "cnn"]
 # The calibration of results/bench_general.json (general model, random lattices, L = 12, all T and noise pooled).
@@ -136,18 +137,18 @@ def trivial_traces(fig) -> list:
 
 def test_methods_choices_and_default():
     doc = general_doc()
-    assert ef.general_methods(doc) == METHODS
+    assert efg.general_methods(doc) == METHODS
     del doc["summary"]["methods"]  # inferred from the rows: canonical order
-    assert ef.general_methods(doc) == METHODS
-    assert ef.general_choices(doc) == {"random": [8, 12, 32], "erdos_renyi": [12, 32]}
-    assert ef.general_default(doc) == ("random", 12)
-    assert ef.general_default(general_doc(families=("ring",), Ls=(16, 32))) == ("ring", 16)
-    assert ef.general_default({"sweep": "general", "tasks": []}) is None
+    assert efg.general_methods(doc) == METHODS
+    assert efg.general_choices(doc) == {"random": [8, 12, 32], "erdos_renyi": [12, 32]}
+    assert efg.general_default(doc) == ("random", 12)
+    assert efg.general_default(general_doc(families=("ring",), Ls=(16, 32))) == ("ring", 16)
+    assert efg.general_default({"sweep": "general", "tasks": []}) is None
 
 
 def test_rows_match_the_cells_with_missing_methods_as_none():
     doc = general_doc()
-    rows = ef.general_rows(doc, "random", 12)
+    rows = efg.general_rows(doc, "random", 12)
     cells = sorted(cells_of(doc, "random", 12), key=lambda r: (r["T"], r["noise"]))
     assert len(rows) == len(cells) == 8
     assert list(rows[0]) == ["L", "E", "T", "noise", "trivial", *METHODS, "best", "general ms"]
@@ -159,21 +160,21 @@ def test_rows_match_the_cells_with_missing_methods_as_none():
         assert row["general ms"] == round(c["general_ms"], 1)
     clean = rows[0]  # T = 0.4, clean: general and binary_ml tie
     assert clean["best"] == "general, binary_ml"
-    far = ef.general_rows(doc, "random", 32)
+    far = efg.general_rows(doc, "random", 32)
     assert all(r["binary_ml"] is None and r["cnn"] is None for r in far)  # not run at L = 32
     assert far[0]["best"] == "inversion"  # clean, T = 0.4: the inversion is ahead there
-    everything = ef.general_rows(doc)
+    everything = efg.general_rows(doc)
     assert len(everything) == 40 and list(everything[0])[:2] == ["family", "L"]
     assert [r["family"] for r in everything][:24] == ["random"] * 24  # families in FAMILIES order
 
 
 def test_accuracy_vs_T_one_panel_per_noise_with_trivial_line():
     doc = general_doc()
-    fig = ef.general_figure(doc, "random", 12)
+    fig = efg.general_figure(doc, "random", 12)
     assert [a.text for a in fig.layout.annotations] == ["clean (noise 0)", "noise 0.001"]
     assert fig.layout.xaxis.type == "log" and fig.layout.xaxis2.type == "log"
     names = {t.name for t in fig.data}
-    assert {ef.METHOD_TEXT[m] for m in METHODS} <= names
+    assert {efg.METHOD_TEXT[m] for m in METHODS} <= names
     triv = trivial_traces(fig)
     assert len(triv) == 2 and triv[0].line.dash == "dash" and triv[0].line.color == ef.TRIVIAL["color"]
     np.testing.assert_allclose(triv[0].y, [1 - 25 / 66] * 4)
@@ -183,14 +184,14 @@ def test_accuracy_vs_T_one_panel_per_noise_with_trivial_line():
     assert list(general[0].x) == [0.4, 1.0, 5.0, 50.0]
     np.testing.assert_allclose(general[0].y, [c["general"] for c in sorted(cells, key=lambda c: c["T"])])
     assert general[0].line.dash is None and fig.data[2].line.dash == "dot"  # learned solid, inversion dotted
-    at32 = {t.name for t in ef.general_figure(doc, "random", 32).data}
-    assert ef.METHOD_TEXT["binary_ml"] not in at32 and ef.METHOD_TEXT["cnn"] not in at32
-    assert is_empty(ef.general_figure(doc, "grid", 12))
+    at32 = {t.name for t in efg.general_figure(doc, "random", 32).data}
+    assert efg.METHOD_TEXT["binary_ml"] not in at32 and efg.METHOD_TEXT["cnn"] not in at32
+    assert is_empty(efg.general_figure(doc, "grid", 12))
 
 
 def test_advantage_map_general_minus_best_other():
     doc = general_doc()
-    fig = ef.general_advantage_figure(doc, "random")
+    fig = efg.general_advantage_figure(doc, "random")
     assert len(fig.data) == 2 and all(t.type == "heatmap" for t in fig.data)
     clean, noisy = fig.data
     assert list(clean.y) == ["L = 8", "L = 12", "L = 32"] and list(clean.x) == ["0.4", "1", "5", "50"]
@@ -202,13 +203,13 @@ def test_advantage_map_general_minus_best_other():
     assert clean.zmid == 0 and clean.zmin == -clean.zmax
     assert noisy.text[2][3].endswith("*") and not noisy.text[1][3].endswith("*")  # below trivial at L = 32, T = 50
     assert "trivial" in noisy.customdata[2][3] and "binary_ml" in noisy.customdata[1][0]
-    assert is_empty(ef.general_advantage_figure(doc, "grid"))
+    assert is_empty(efg.general_advantage_figure(doc, "grid"))
 
 
 def test_reliability_diagram_and_trivial_of_the_pairs():
     cal = calibration()
-    assert ef.calibration_trivial(cal) == pytest.approx(1 - 25 / 66, abs=2e-3)  # 25 of 66 pairs are edges
-    fig = ef.reliability_figure(cal)
+    assert efg.calibration_trivial(cal) == pytest.approx(1 - 25 / 66, abs=2e-3)  # 25 of 66 pairs are edges
+    fig = efg.reliability_figure(cal)
     bars, diagonal, points = fig.data
     assert list(bars.y) == [n for _, n, _, _ in RELIABILITY] and bars.yaxis == "y2"
     assert list(diagonal.x) == [0, 1] == list(diagonal.y)
@@ -216,33 +217,33 @@ def test_reliability_diagram_and_trivial_of_the_pairs():
     np.testing.assert_allclose(points.y, [f for _, _, _, f in RELIABILITY])
     assert [c[2] for c in points.customdata] == list(bars.y)  # counts in the hover
     assert "19,800 pairs" in fig.layout.title.text and "trivial 0.62" in fig.layout.title.text
-    assert len(ef.reliability_figure(calibration(drop=(3, 4))).data[2].x) == 8
-    assert is_empty(ef.reliability_figure(None)) and is_empty(ef.reliability_figure({"reliability": []}))
+    assert len(efg.reliability_figure(calibration(drop=(3, 4))).data[2].x) == 8
+    assert is_empty(efg.reliability_figure(None)) and is_empty(efg.reliability_figure({"reliability": []}))
 
 
 def test_coverage_curve_with_trivial_line_and_missing_accuracy():
     cal = calibration()
     cal["coverage"]["accuracy"][0] = None  # no pair kept at the smallest S_c
-    fig = ef.coverage_accuracy_figure(cal)
+    fig = efg.coverage_accuracy_figure(cal)
     cov, acc = fig.data
     np.testing.assert_allclose(cov.x, COVERAGE["thresholds"])
     np.testing.assert_allclose(cov.y, COVERAGE["coverage"])
     assert math.isnan(acc.y[0]) and acc.y[-1] == pytest.approx(0.8401)
     (line,) = [s for s in fig.layout.shapes if s.line.dash == "dash"]
-    assert line.y0 == pytest.approx(ef.calibration_trivial(cal))
+    assert line.y0 == pytest.approx(efg.calibration_trivial(cal))
     assert fig.layout.xaxis.range[1] >= 0.7  # the "all pairs" threshold is on the axis
-    assert is_empty(ef.coverage_accuracy_figure(None)) and is_empty(ef.coverage_accuracy_figure({"pairs": 0}))
+    assert is_empty(efg.coverage_accuracy_figure(None)) and is_empty(efg.coverage_accuracy_figure({"pairs": 0}))
 
 
 def test_texts_and_calibration_blocks():
     doc = general_doc()
-    text = ef.general_wins_text(doc)
+    text = efg.general_wins_text(doc)
     w = doc["summary"]["wins"]["inversion"]
     assert f"inversion {w['better']} / {w['equal']} / {w['worse']}" in text
-    assert "32,451 parameters" in ef.general_model_text(doc) and "L 8–32" in ef.general_model_text(doc)
-    assert list(ef.general_calibrations(doc)) == ["calibration", "calibration_all"]
-    assert ef.family_text("erdos_renyi") == "Erdős–Rényi" and ef.family_text("grid") == "grid"
-    assert ef.general_wins_text({"summary": {}}) == "" and ef.general_model_text({}) == ""
+    assert "32,451 parameters" in efg.general_model_text(doc) and "L 8–32" in efg.general_model_text(doc)
+    assert list(efg.general_calibrations(doc)) == ["calibration", "calibration_all"]
+    assert efg.family_text("erdos_renyi") == "Erdős–Rényi" and efg.family_text("grid") == "grid"
+    assert efg.general_wins_text({"summary": {}}) == "" and efg.general_model_text({}) == ""
 
 
 def test_sweep_figure_dispatches_and_no_random_L12_does_not_crash():
@@ -250,13 +251,13 @@ def test_sweep_figure_dispatches_and_no_random_L12_does_not_crash():
     assert "random lattices, L = 12" in ef.sweep_figure(doc).layout.title.text
     other = general_doc(families=("ring", "grid"), Ls=(16, 32))
     assert "ring lattices, L = 16" in ef.sweep_figure(other).layout.title.text
-    assert list(ef.general_calibrations(other)) == ["calibration_all"]
-    assert is_empty(ef.reliability_figure(other["summary"]["calibration"]))
-    assert len(ef.general_advantage_figure(other, "grid").data) == 2
+    assert list(efg.general_calibrations(other)) == ["calibration_all"]
+    assert is_empty(efg.reliability_figure(other["summary"]["calibration"]))
+    assert len(efg.general_advantage_figure(other, "grid").data) == 2
     assert ef.headline_rows(doc) == []  # the figure-sweep table has nothing to say about it
     empty = {**doc, "tasks": []}
-    assert ef.general_rows(empty) == [] and ef.general_choices(empty) == {}
-    assert is_empty(ef.general_figure(empty)) and is_empty(ef.general_advantage_figure(empty))
+    assert efg.general_rows(empty) == [] and efg.general_choices(empty) == {}
+    assert is_empty(efg.general_figure(empty)) and is_empty(efg.general_advantage_figure(empty))
     assert is_empty(ef.sweep_figure(empty))
     with pytest.raises(ValueError, match="general"):
         ef.sweep_figure({"sweep": "nope"})
