@@ -9,6 +9,9 @@ norm, lr and seconds; a progress callback; a stop flag checked before every step
 ``train_and_save_general`` is the recipe behind ``python -m isingviz train-general`` (and
 ``benchmarks/bench_general.py --train-steps``): steps, seed and peak lr plus any other config fields, optional
 continuation from a model file, step / time limits, and the best model saved with its reproduction command.
+Its pieces are shared with the app's background job (``jobs.GeneralTrainingJob``): ``general_model_config`` (the
+shipped architecture), ``held_out_set`` / ``held_out_trivial`` (the held-out instances and their "no edge" level),
+``recipe_overrides`` (a config back to recipe arguments) and ``general_metadata`` (the model file's metadata).
 """
 
 from __future__ import annotations
@@ -143,6 +146,22 @@ def one_cycle(step: int, total: int, warmup: float = 0.1) -> float:
     return 0.5 * (1.0 + math.cos(math.pi * min(1.0, (step - w) / max(1, total - w))))
 
 
+def general_model_config(tau: float = 0.1) -> ModelConfig:
+    """The shipped general model's architecture (``GeneralNet``, MLP width 64); L = 12, M = 50 are nominal."""
+    return ModelConfig(L=12, M=50, tau=tau, arch="general", encoding="raw", hidden=64)
+
+
+def held_out_set(tc: GeneralTrainConfig) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """The fixed held-out set of a run: ``tc.n_eval`` instances (n_eval, 12, 50) of unseen L = 12 lattices from the
+    training mix, drawn from the run's own seed (``sample_batch``'s X, T, sigma, y)."""
+    return sample_batch(tc, np.random.default_rng([tc.seed, 1]), L=12, M=50, B=tc.n_eval)
+
+
+def held_out_trivial(tc: GeneralTrainConfig) -> float:
+    """Accuracy of the trivial "no edge anywhere" guess on the held-out set (the level its accuracy is read against)."""
+    return float(np.mean(held_out_set(tc)[3] == 0))
+
+
 def _nll(logp: torch.Tensor, y: torch.Tensor) -> torch.Tensor:
     return nn.functional.nll_loss(logp.reshape(-1, 2), y.reshape(-1))
 
@@ -166,7 +185,7 @@ def train_general(
     """
     tc = train_config or GeneralTrainConfig()
     tc.validate()
-    cfg = config or ModelConfig(L=12, M=50, tau=tc.tau, arch="general", encoding="raw", hidden=64)
+    cfg = config or general_model_config(tc.tau)
     if cfg.arch != "general":
         raise ValueError(f"train_general trains arch='general', got {cfg.arch!r}")
     if cfg.tau != tc.tau:
@@ -180,8 +199,7 @@ def train_general(
             model = build_model(cfg)
         if init is not None:
             model.load_state_dict(init.state_dict())
-        rng_eval = np.random.default_rng([tc.seed, 1])
-        Xe, Te, _, ye = sample_batch(tc, rng_eval, L=12, M=50, B=tc.n_eval)
+        Xe, Te, _, ye = held_out_set(tc)
         return _fit(model, cfg, tc, (Xe, Te, torch.as_tensor(ye, dtype=torch.long)), progress, stop)
     finally:
         torch.set_num_threads(old_threads)
@@ -281,6 +299,13 @@ def recipe_config(
     return GeneralTrainConfig.from_dict(base | dict(overrides or {}))
 
 
+def recipe_overrides(tc: GeneralTrainConfig) -> dict[str, Any]:
+    """The ``overrides`` that, with ``tc``'s steps, seed and lr, give ``tc`` back through ``recipe_config`` (the
+    fields where ``tc`` differs from the recipe's defaults, in field order)."""
+    recipe = recipe_config(tc.steps, tc.seed, tc.lr).to_dict()
+    return {k: v for k, v in tc.to_dict().items() if k not in RECIPE_FIELDS and v != recipe[k]}
+
+
 def reproduce_command(
     out: str | os.PathLike,
     steps: int,
@@ -313,6 +338,35 @@ def training_summary(res: TrainResult) -> dict[str, Any]:
         "best_epoch": res.best_epoch,
         "held_out_accuracy": max(r["test_accuracy"] for r in h) if h else None,
     }
+
+
+def general_metadata(
+    res: TrainResult,
+    tc: GeneralTrainConfig,
+    *,
+    threads: int,
+    out: str | os.PathLike,
+    init: str | os.PathLike | None = None,
+    overrides: Mapping[str, Any] | None = None,
+    name: str = "general",
+) -> dict[str, Any]:
+    """The metadata arguments of ``store.save_model`` / ``model_to_bytes`` for a trained general model.
+
+    ``T`` = 1 (nominal: each instance's T is given per call) and ``tc``'s tau; ``dataset``: the ``GeneralTrainConfig``
+    (the training distribution); ``history``; ``metrics``: ``training_summary`` plus the parameter count and
+    ``threads``; ``notes``: what the model reads and the ``reproduce_command`` (with ``out``, ``init``, ``overrides``
+    as the recipe was given, and --stop-after-steps when the run was stopped); ``name``.
+    """
+    summary = training_summary(res)
+    stopped_at = summary["steps_done"] if res.stopped != "completed" else None
+    command = reproduce_command(out, tc.steps, threads, tc.seed, tc.lr, init, overrides, stopped_at)
+    notes = (
+        f"general model: any L and M; trained on fresh lattices, T log-uniform in [{tc.T_min}, {tc.T_max}]"
+        f" (metadata T = 1 is nominal: pass each instance's T); reproduce with: {command}"
+    )
+    metrics = {**summary, "n_parameters": n_parameters(res.model), "threads": threads}
+    meta = {"dataset": tc.to_dict(), "history": res.history, "metrics": metrics, "name": name, "notes": notes}
+    return {"T": 1.0, "tau": tc.tau, **meta}
 
 
 def train_and_save_general(
@@ -365,7 +419,7 @@ def train_and_save_general(
     base = load_model(init) if init is not None else None
     if base is not None and not base.is_general:
         raise ValueError(f"--init must be a general model (arch='general'), got arch={base.config.arch!r}")
-    cfg = base.config if base else ModelConfig(L=12, M=50, tau=tc.tau, arch="general", encoding="raw", hidden=64)
+    cfg = base.config if base else general_model_config(tc.tau)
     deadline = time.perf_counter() + (max_seconds or 0.0)
     checks = iter(range(10**12))  # train_general asks once before every step: the n-th ask comes after n-1 steps
 
@@ -376,25 +430,5 @@ def train_and_save_general(
 
     net = base.model if base else None
     res = train_general(cfg, tc, init=net, threads=threads, stop=should_stop, progress=progress)
-    summary = training_summary(res)
-    stopped_at = summary["steps_done"] if res.stopped != "completed" else None
-    command = reproduce_command(path, steps, threads, seed, lr, init, overrides, stopped_at)
-    notes = (
-        f"general model: any L and M; trained on fresh lattices, T log-uniform in [{tc.T_min}, {tc.T_max}]"
-        f" (metadata T = 1 is nominal: pass each instance's T); reproduce with: {command}"
-    )
-    metrics = {**summary, "n_parameters": n_parameters(res.model), "threads": threads}
-    written = save_model(
-        path,
-        res.model,
-        cfg,
-        T=1.0,
-        tau=tc.tau,
-        dataset=tc.to_dict(),
-        history=res.history,
-        metrics=metrics,
-        name=name,
-        notes=notes,
-        overwrite=overwrite,
-    )
-    return res, written
+    meta = general_metadata(res, tc, threads=threads, out=path, init=init, overrides=overrides, name=name)
+    return res, save_model(path, res.model, cfg, **meta, overwrite=overwrite)

@@ -4,19 +4,23 @@
 ``snapshot()`` copies the progress (phase, epoch, batch fraction, history, seconds) under a lock; ``stop()`` sets
 the stop flag (training ends within one batch, keeping the best network so far); a failure ends as ``error``, never
 as an exception. The result ``model`` is a ``store.LoadedModel`` made by a round trip through the file format, so
-its metadata is exactly what a saved file holds. ``JobQueue`` runs jobs one after another (a job may fine-tune
-from an earlier one); ``dataset_spec`` builds a recipe from per-lattice counts; ``plateau_jobs`` plans the small
-barren-plateau comparison (scratch-raw, fine-tuned, decay-encoded at one high T).
+its metadata is exactly what a saved file holds. ``GeneralTrainingJob`` does the same for the general model
+(``general_train.train_general`` on fresh lattices; its file's metadata is ``train_and_save_general``'s; progress is
+counted in Adam steps). ``JobQueue`` runs jobs one after another (a job may fine-tune from an earlier one);
+``dataset_spec`` builds a recipe from per-lattice counts; ``plateau_jobs`` plans the small barren-plateau comparison
+(scratch-raw, fine-tuned, decay-encoded at one high T).
 """
 
 from __future__ import annotations
 
 import dataclasses
+import math
 import time
 import traceback
 import uuid
 from collections.abc import Mapping
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -24,10 +28,18 @@ import numpy as np
 from .background import BackgroundJob
 from .data import DatasetSpec, build_dataset
 from .evaluate import dataset_metrics, model_dataset_spec
+from .general_train import (
+    GeneralTrainConfig,
+    general_metadata,
+    general_model_config,
+    held_out_trivial,
+    recipe_overrides,
+    train_general,
+)
 from .lattice import edges_of, make_lattice, validate_adjacency
 from .model import ModelConfig, n_parameters
-from .store import LoadedModel, load_model, model_to_bytes
-from .train import TrainConfig, TrainResult, check_compatible, train
+from .store import SUFFIX, LoadedModel, load_model, model_to_bytes
+from .train import TrainConfig, TrainResult, check_compatible, default_threads, train
 
 PHASES = ("queued", "building dataset", "training", "evaluating", "finished", "stopped", "failed")
 
@@ -37,7 +49,7 @@ class JobState:
     """A consistent copy of a job's progress (safe to read while the job runs)."""
 
     phase: str  # one of PHASES
-    epoch: int  # epoch in progress, or the last one finished
+    epoch: int  # epoch (history record) in progress, or the last one finished
     epochs: int  # epochs asked for
     batch_fraction: float  # fraction of the current epoch done, 0..1
     fraction: float  # fraction of the whole run done, 0..1
@@ -46,39 +58,21 @@ class JobState:
     done: bool
     error: str | None
     loss: float | None  # last reported batch loss
+    step: int | None = None  # Adam steps done (step-based runs: the general model; None for epoch-based ones)
+    steps: int | None = None  # Adam steps asked for (None for epoch-based runs)
 
 
-class TrainingJob(BackgroundJob):
-    """Build ``spec``'s dataset and train on it in a background thread.
+class _TrainingRun(BackgroundJob):
+    """What the training jobs share: identity, progress kept under a lock, a ``run`` that never raises, snapshots.
 
-    Args:
-        spec: dataset recipe; the network's L, M and tau follow it.
-        config: architecture and encoding (default: ``ModelConfig()`` fields, or the base model's when
-            fine-tuning); its L, M and tau are replaced by the dataset's.
-        train_config: optimisation settings (default ``TrainConfig()``).
-        init: fine-tune from this model, or from the model another ``TrainingJob`` produced (resolved when
-            this job runs, e.g. the pre-training step of a ``JobQueue``).
-        name, notes: stored in the finished model's metadata.
+    Subclasses implement ``_work()`` (the run; ``self._stop`` is the stop flag) and ``_progress()`` (epochs asked
+    for, fraction done, Adam step and steps, read under the lock).
     """
 
-    def __init__(
-        self,
-        spec: DatasetSpec,
-        config: ModelConfig | None = None,
-        train_config: TrainConfig | None = None,
-        *,
-        init: LoadedModel | TrainingJob | None = None,
-        name: str = "model",
-        notes: str | None = None,
-    ) -> None:
-        self.spec = spec
-        self.config = config
-        self.train_config = train_config or TrainConfig()
-        self.init = init
+    def __init__(self, name: str, notes: str | None) -> None:
         self.name = name
         self.notes = notes
         self.id = uuid.uuid4().hex  # stable identity (object ids are reused after garbage collection)
-        self.dataset_spec: DatasetSpec | None = None  # resolved recipe (lattices filled in) once built
         self.result: TrainResult | None = None
         self.model: LoadedModel | None = None
         self.error: str | None = None
@@ -108,26 +102,7 @@ class TrainingJob(BackgroundJob):
             if self._stop.is_set():
                 self._set(phase="stopped")
                 return
-            base = self._base_model()
-            config = model_config_for(self.spec, base, self.config)
-            self._set(phase="building dataset")
-            data = build_dataset(self.spec)
-            self.dataset_spec = data.spec
-            if self._stop.is_set():
-                self._set(phase="stopped")  # stopped before training: there is no model
-                return
-            self._set(phase="training")
-            init = {"init": base.model, "init_config": base.config} if base is not None else {}
-            test = (data.test.X, data.test.y) if len(data.test) else (None, None)
-            fit = {"config": config, "train_config": self.train_config, "progress": self._on_progress, **init}
-            res = train(data.train.X, data.train.y, *test, **fit, stop=self._stop)
-            self.result = res
-            if not res.history:  # stopped before the first batch finished: nothing was trained
-                self._set(phase="stopped")
-                return
-            self._set(phase="evaluating")
-            self.model = self._package(res, data, base)
-            self._set(phase="stopped" if res.stopped == "stop flag" else "finished")
+            self._work()
         except Exception as e:  # a background thread must not die silently: keep the message for the UI
             self.error = str(e) if isinstance(e, ValueError) else f"{type(e).__name__}: {e}"
             self.traceback = traceback.format_exc()
@@ -135,6 +110,94 @@ class TrainingJob(BackgroundJob):
         finally:
             self._t_end = time.perf_counter()
             self._finish()
+
+    def _work(self) -> None:  # pragma: no cover - abstract
+        raise NotImplementedError
+
+    def _progress(self) -> tuple[int, float, int | None, int | None]:  # pragma: no cover - abstract
+        raise NotImplementedError
+
+    def _record(self, ev: dict[str, Any]) -> None:
+        """Keep an epoch event as a history record (the caller holds the lock)."""
+        self._batch_fraction = 1.0
+        self._history.append({k: v for k, v in ev.items() if k not in ("kind", "epochs")})
+
+    def _set(self, phase: str) -> None:
+        with self._lock:
+            self._phase = phase
+
+    def snapshot(self) -> JobState:
+        """The progress so far, copied under the lock."""
+        with self._lock:
+            epochs, fraction, step, steps = self._progress()
+            end = self._t_end if self._t_end is not None else time.perf_counter()
+            return JobState(
+                phase=self._phase,
+                epoch=self._epoch,
+                epochs=epochs,
+                batch_fraction=self._batch_fraction,
+                fraction=fraction,
+                history=[dict(h) for h in self._history],
+                seconds=0.0 if self._t0 is None else end - self._t0,
+                done=self._done.is_set(),
+                error=self.error,
+                loss=self._loss,
+                step=step,
+                steps=steps,
+            )
+
+
+class TrainingJob(_TrainingRun):
+    """Build ``spec``'s dataset and train on it in a background thread.
+
+    Args:
+        spec: dataset recipe; the network's L, M and tau follow it.
+        config: architecture and encoding (default: ``ModelConfig()`` fields, or the base model's when
+            fine-tuning); its L, M and tau are replaced by the dataset's.
+        train_config: optimisation settings (default ``TrainConfig()``).
+        init: fine-tune from this model, or from the model another ``TrainingJob`` produced (resolved when
+            this job runs, e.g. the pre-training step of a ``JobQueue``).
+        name, notes: stored in the finished model's metadata.
+    """
+
+    def __init__(
+        self,
+        spec: DatasetSpec,
+        config: ModelConfig | None = None,
+        train_config: TrainConfig | None = None,
+        *,
+        init: LoadedModel | TrainingJob | None = None,
+        name: str = "model",
+        notes: str | None = None,
+    ) -> None:
+        self.spec = spec
+        self.config = config
+        self.train_config = train_config or TrainConfig()
+        self.init = init
+        self.dataset_spec: DatasetSpec | None = None  # resolved recipe (lattices filled in) once built
+        super().__init__(name, notes)
+
+    def _work(self) -> None:
+        base = self._base_model()
+        config = model_config_for(self.spec, base, self.config)
+        self._set(phase="building dataset")
+        data = build_dataset(self.spec)
+        self.dataset_spec = data.spec
+        if self._stop.is_set():
+            self._set(phase="stopped")  # stopped before training: there is no model
+            return
+        self._set(phase="training")
+        init = {"init": base.model, "init_config": base.config} if base is not None else {}
+        test = (data.test.X, data.test.y) if len(data.test) else (None, None)
+        fit = {"config": config, "train_config": self.train_config, "progress": self._on_progress, **init}
+        res = train(data.train.X, data.train.y, *test, **fit, stop=self._stop)
+        self.result = res
+        if not res.history:  # stopped before the first batch finished: nothing was trained
+            self._set(phase="stopped")
+            return
+        self._set(phase="evaluating")
+        self.model = self._package(res, data, base)
+        self._set(phase="stopped" if res.stopped == "stop flag" else "finished")
 
     def _base_model(self) -> LoadedModel | None:
         if isinstance(self.init, TrainingJob):
@@ -165,36 +228,103 @@ class TrainingJob(BackgroundJob):
                 self._batch_fraction = ev["batch"] / max(1, ev["batches"])
                 self._loss = float(ev["loss"])
             else:
-                self._batch_fraction = 1.0
-                self._history.append({k: v for k, v in ev.items() if k not in ("kind", "epochs")})
+                self._record(ev)
 
-    def _set(self, phase: str) -> None:
-        with self._lock:
-            self._phase = phase
+    def _progress(self) -> tuple[int, float, int | None, int | None]:
+        epochs = self.train_config.epochs
+        if self._phase in ("evaluating", "finished"):
+            fraction = 1.0
+        elif self._phase in ("training", "stopped", "failed") and self._epoch:
+            fraction = min(1.0, (self._epoch - 1 + self._batch_fraction) / max(1, epochs))
+        else:
+            fraction = 0.0
+        return epochs, fraction, None, None
 
-    def snapshot(self) -> JobState:
-        """The progress so far, copied under the lock."""
+
+class GeneralTrainingJob(_TrainingRun):
+    """Train a general model (any lattice, any L) on fresh lattices in a background thread: ``train_general``.
+
+    The finished ``model`` carries the metadata ``train_and_save_general`` writes (``general_metadata``: the
+    ``GeneralTrainConfig`` as ``dataset``, history, summary metrics, notes with the equivalent
+    ``python -m isingviz train-general`` command, ``--out NAME.safetensors``), so its file matches a CLI-made one but
+    for that command. ``stop()`` ends the run before its next Adam step, keeping the best record so far.
+
+    Args:
+        train_config: training distribution and optimisation (default ``GeneralTrainConfig()``; e.g.
+            ``general_train.recipe_config(steps, seed, lr, overrides)``, as the CLI builds it).
+        init: a general model to continue from (its architecture and weights; the schedule starts afresh).
+        threads: torch CPU threads while training (the weights depend on it; default ``train.default_threads()``).
+        name: stored in the model's metadata (and in the reproduction command's ``--out``).
+    """
+
+    def __init__(
+        self,
+        train_config: GeneralTrainConfig | None = None,
+        *,
+        init: LoadedModel | None = None,
+        threads: int | None = None,
+        name: str = "general",
+    ) -> None:
+        self.train_config = train_config or GeneralTrainConfig()
+        self.init = init
+        self.threads = threads
+        self.trivial: float | None = None  # "no edge" accuracy on the held-out set, known once the run begins
+        super().__init__(name, None)
+        self._step = 0
+
+    def _work(self) -> None:
+        tc = self.train_config
+        tc.validate()
+        if self.init is not None and not self.init.is_general:
+            raise ValueError(f"can only continue from a general model; {self.init.name} is a {self.init.config.arch}")
+        threads = self.threads or default_threads()
+        config = self.init.config if self.init is not None else general_model_config(tc.tau)
+        self.trivial = held_out_trivial(tc)
+        self._set(phase="training")
+        net = self.init.model if self.init is not None else None
+        res = train_general(config, tc, progress=self._on_progress, stop=self._stop, threads=threads, init=net)
+        self.result = res
+        if not res.history:  # stopped before the first record: nothing to keep
+            self._set(phase="stopped")
+            return
+        self._set(phase="evaluating")
+        init = None if self.init is None else str(_shown_path(self.init.path) or f"{self.init.name}{SUFFIX}")
+        out = f"{self.name}{SUFFIX}"
+        meta = general_metadata(
+            res, tc, threads=threads, out=out, init=init, overrides=recipe_overrides(tc), name=self.name
+        )
+        self.model = load_model(model_to_bytes(res.model, res.config, **meta))
+        self._set(phase="stopped" if res.stopped == "stop flag" else "finished")
+
+    def _on_progress(self, ev: dict[str, Any]) -> None:
         with self._lock:
-            epochs = self.train_config.epochs
-            if self._phase in ("evaluating", "finished"):
-                fraction = 1.0
-            elif self._phase in ("training", "stopped", "failed") and self._epoch:
-                fraction = min(1.0, (self._epoch - 1 + self._batch_fraction) / max(1, epochs))
+            self._epoch = int(ev["epoch"])
+            self._step = int(ev["step"])
+            if ev["kind"] == "batch":
+                done_before = (self._epoch - 1) * self.train_config.steps_per_epoch
+                self._batch_fraction = (self._step - done_before) / self.train_config.steps_per_epoch
+                self._loss = float(ev["loss"])
             else:
-                fraction = 0.0
-            end = self._t_end if self._t_end is not None else time.perf_counter()
-            return JobState(
-                phase=self._phase,
-                epoch=self._epoch,
-                epochs=epochs,
-                batch_fraction=self._batch_fraction,
-                fraction=fraction,
-                history=[dict(h) for h in self._history],
-                seconds=0.0 if self._t0 is None else end - self._t0,
-                done=self._done.is_set(),
-                error=self.error,
-                loss=self._loss,
-            )
+                self._record(ev)
+
+    def _progress(self) -> tuple[int, float, int | None, int | None]:
+        tc = self.train_config
+        epochs = math.ceil(tc.steps / tc.steps_per_epoch)
+        if self._phase in ("evaluating", "finished"):
+            fraction = 1.0
+        else:
+            fraction = min(1.0, self._step / tc.steps)
+        return epochs, fraction, self._step, tc.steps
+
+
+def _shown_path(path: Path | None) -> Path | None:
+    """``path`` relative to the working directory when it lies below it (as a command line would name it)."""
+    if path is None:
+        return None
+    try:
+        return path.resolve().relative_to(Path.cwd())
+    except ValueError:
+        return path
 
 
 class JobQueue(BackgroundJob):

@@ -48,6 +48,8 @@ def test_smoke_shows_inputs_and_upload(user_dir):
     assert at.button(key="tr_start").label == "Start training"
     assert len(at.get("file_uploader")) == 1
     assert at.info, "a first visit explains what to do"
+    assert at.radio(key="tr_kind").value == "cnn", "the paper's CNN is the default"
+    assert "general (shipped)" not in at.selectbox(key="tr_base").options  # a CNN starts from a CNN only
 
 
 def test_start_trains_a_session_model_and_saves_it(user_dir):
@@ -164,3 +166,47 @@ def test_fine_tune_a_session_model_and_refuse_an_incompatible_one(user_dir):
     base = at.session_state["session_models"]["my_model"]
     assert tuned.metadata["metrics"]["init"] == "my_model" and tuned.T == 5.0
     assert tuned.metadata["dataset"]["lattices"] == base.metadata["dataset"]["lattices"]
+
+
+# --- the general model ---------------------------------------------------------------------------------------
+def general_page() -> AppTest:
+    at = AppTest.from_file(PAGE, default_timeout=60)
+    at.session_state["lattice"] = random_lattice(6, 5, seed=0)
+    at.run()
+    at.radio(key="tr_kind").set_value("general")
+    return at.run()
+
+
+def test_choosing_the_general_model_shows_its_settings_instead_of_the_dataset(user_dir):
+    at = general_page()
+    assert not at.exception, at.exception
+    keys = {e.key for e in (*at.number_input, *at.slider, *at.selectbox)}
+    assert {"tr_gsteps", "tr_gL", "tr_gTmin", "tr_gTmax", "tr_gnoise", "tr_gseed", "tr_glr", "tr_gbase"} <= keys
+    assert not {"tr_n", "tr_NL", "tr_epochs", "tr_base"} & keys, "the CNN's dataset and network inputs are gone"
+    assert "1,800" in at.number_input(key="tr_gsteps").help  # how the shipped model was trained
+    options = at.selectbox(key="tr_gbase").options
+    assert "general (shipped)" in options and "paper_T0.4 (shipped)" not in options  # only general models continue
+    assert at.info and "general model" in at.info[0].value
+    at.number_input(key="tr_gTmin").set_value(100.0)
+    at.number_input(key="tr_gTmax").set_value(10.0)
+    at.button(key="tr_start").click().run()
+    assert not at.exception and any("T_min <= T_max" in e.value for e in at.error)
+    assert "train_job" not in at.session_state
+
+
+def test_a_tiny_general_run_finishes_and_registers_a_general_model(user_dir):
+    at = general_page()
+    at.number_input(key="tr_gsteps").set_value(3)
+    at.slider(key="tr_gL").set_value((6, 8))
+    at.number_input(key="tr_gthreads").set_value(1)
+    at = run_to_end(at.run())
+    assert not at.exception, at.exception
+    model = at.session_state["session_models"]["my_general"]
+    assert model.is_general and model.metadata["dataset"]["L_max"] == 8 and model.metadata["dataset"]["steps"] == 3
+    labels = {m.label: m.value for m in at.metric}
+    assert float(labels["held-out accuracy"]) > 0 and float(labels["trivial 'no edge' accuracy"]) > 0.5
+    assert at.get("plotly_chart"), "the training curves are drawn"
+    assert any("Predict offers it" in s.value for s in at.success)
+    assert "my_general (session)" in at.selectbox(key="tr_gbase").options  # can be continued at once
+    at.button(key="save_my_general").click().run()
+    assert (user_dir / "my_general.safetensors").is_file()
