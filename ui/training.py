@@ -20,7 +20,8 @@ import streamlit as st
 
 from isingviz.curves import compare_histories, last_value, reference_levels, training_curves
 from isingviz.general_train import GeneralTrainConfig, recipe_config
-from isingviz.jobs import GeneralTrainingJob, JobQueue, TrainingJob, dataset_spec, model_config_for
+from isingviz.jobs import JobQueue, TrainingJob, dataset_spec, model_config_for
+from isingviz.jobs_general import GeneralTrainingJob
 from isingviz.lattice import n_pairs
 from isingviz.model import ENCODINGS, ModelConfig
 from isingviz.store import SUFFIX, LoadedModel, load_model, model_to_bytes, save_model
