@@ -89,7 +89,7 @@ class General(Reconstructor):
         return p1, np.stack([1.0 - p1, p1], axis=-1)
 
 
-@torch.no_grad()
+@torch.inference_mode()  # no autograd bookkeeping at all: cheaper than no_grad for many small operations
 def predict_edge_proba(
     model: nn.Module,
     x: np.ndarray,
@@ -107,13 +107,14 @@ def predict_edge_proba(
     if threads:
         torch.set_num_threads(threads)
     was = model.training
-    model.eval()
+    if was:  # eval() walks every module (~40 us): only when needed
+        model.eval()
     try:
         out = []
         for i in range(0, x.shape[0], batch):
-            xb, Tb = torch.from_numpy(x[i : i + batch]), torch.from_numpy(T_arr[i : i + batch].copy())
-            out.append(model(xb, Tb, tau, rounds)[..., 1].exp().double().numpy())
+            out.append(model(x[i : i + batch], T_arr[i : i + batch], tau, rounds)[..., 1].exp().double().numpy())
     finally:
-        model.train(was)
+        if was:
+            model.train()
         torch.set_num_threads(old)
     return np.concatenate(out)

@@ -1,4 +1,4 @@
-"""Physics-informed pair features of the general model, computed per instance in float64 (torch, batched).
+"""Physics-informed pair features of the general model, computed per instance in float64 (numpy, batched).
 
 For instances x (B, L, M) at known T (B,) and tau, Eq. 1 gives per spin i and step m = 0..S-1 (S = M - 1)
 
@@ -17,6 +17,16 @@ Three kinds of per-(i, j) evidence are computed, all equivariant under relabelli
   start. Both cost L^2 (kappa + 1) S per instance, kappa = compensating partners per row (``move_costs``).
 - ``block_marginals``: exact posterior log-odds over each row's ``size`` least certain couplings, all 2^size
   settings enumerated with the rest of the row held fixed (cost L 2^size S per instance).
+
+The arrays are small (one instance at L = 12 is a few thousand numbers), so the cost of a forward pass is the
+number of operations, not the arithmetic: numpy's per-call overhead is a fraction of torch's. Where the
+arithmetic dominates, torch works on the same memory (``torch.from_numpy``, no copy): the batched SVD of
+``ridge_rows``, the sums of squared residuals through tanh (``residual_cost``, faster in torch than in numpy) and
+the move and block fields of size L^2 S and more, whose element-wise operations then use torch's threads on
+training batches. Reductions whose rounding the trained model saw (``block_marginals``' weights) and the order
+of tied candidates (``smallest``) are computed by torch exactly as before. Large matrix products go through
+torch too (``matmul``), so ``torch.set_num_threads`` governs every thread. The features are never differentiated;
+the network converts them to float32 tensors.
 """
 
 from __future__ import annotations
@@ -24,6 +34,7 @@ from __future__ import annotations
 import functools
 import math
 
+import numpy as np
 import torch
 
 EPS = 1e-12  # |r| > 1 - EPS: saturated step (tanh carries no usable information)
@@ -31,74 +42,110 @@ LAMBDAS = (1.0, 10.0)  # fixed ridge levels (absolute; the weighted Gram matrix 
 PRIOR_VARS = (0.25, 0.025)  # empirical-Bayes ridge priors on a coupling
 RCOND = 1e-13
 SIGMA2_FLOOR = 1e-20  # residual variance of y below this is float64 rounding (clean data): keeps features stable
+NUMPY_MATMUL_MAX = 2**18  # multiply-adds per matrix product done by numpy (above: torch, see ``matmul``)
 
 
-def increments(x: torch.Tensor, tau: float) -> torch.Tensor:
+def _frozen(v: np.ndarray) -> np.ndarray:
+    v.flags.writeable = False
+    return v
+
+
+def increments(x: np.ndarray, tau: float) -> np.ndarray:
     """x (B, L, M) -> r (B, L, S), r(m) = (s(m+1) - (1 - tau) s(m)) / tau."""
     return (x[:, :, 1:] - (1.0 - tau) * x[:, :, :-1]) / tau
 
 
 @functools.lru_cache(maxsize=64)
-def off_diagonal(L: int, device: torch.device | None = None) -> torch.Tensor:
-    """(L, L) float64 mask, 1 off the diagonal (cached: one forward pass asks for it a dozen times; never write
-    into it)."""
-    return 1.0 - torch.eye(L, dtype=torch.float64, device=device)
+def off_diagonal(L: int) -> np.ndarray:
+    """(L, L) float64 mask, 1 off the diagonal (cached and read-only: a forward pass asks for it a dozen times)."""
+    return _frozen(1.0 - np.eye(L))
 
 
 @functools.lru_cache(maxsize=64)
-def diagonal(L: int, device: torch.device | None = None) -> torch.Tensor:
-    """(L, L) bool mask of the diagonal (cached like ``off_diagonal``; never write into it)."""
-    return torch.eye(L, dtype=torch.bool, device=device)
+def diagonal(L: int) -> np.ndarray:
+    """(L, L) bool mask of the diagonal (cached and read-only like ``off_diagonal``)."""
+    return _frozen(np.eye(L, dtype=bool))
 
 
-def tanh_(t: torch.Tensor) -> torch.Tensor:
-    """tanh in place, as 2 sigmoid(2 t) - 1: half the time of ``torch.tanh`` for float64 on the CPU, where the
-    local searches spend most of theirs; absolute error a few 1e-16, the rounding of the data themselves."""
-    return t.mul_(2.0).sigmoid_().mul_(2.0).sub_(1.0)
+@functools.lru_cache(maxsize=64)
+def _grid(B: int, L: int) -> tuple[np.ndarray, np.ndarray]:
+    """Index arrays (B, 1, 1) and (1, L, 1) that, with an index array (B, L, n), pick entries [b, i, idx[b, i, q]]
+    of a (B, L, L, ...) array (cached and read-only)."""
+    return _frozen(np.arange(B)[:, None, None]), _frozen(np.arange(L)[None, :, None])
 
 
-def ridge_rows(x: torch.Tensor, r: torch.Tensor, T: torch.Tensor) -> dict[str, torch.Tensor]:
+def matmul(a: np.ndarray, b: np.ndarray, out: np.ndarray | None = None) -> np.ndarray:
+    """``numpy.matmul(a, b, out)``, except that products of more than ``NUMPY_MATMUL_MAX`` multiply-adds per matrix
+    (long instances, large L) go through torch: numpy's OpenBLAS spreads those over every core (spinning them),
+    which ``torch.set_num_threads`` does not govern (the two routes may differ by rounding; each is deterministic)."""
+    if a.shape[-2] * a.shape[-1] * b.shape[-1] <= NUMPY_MATMUL_MAX:
+        return np.matmul(a, b, out=out)
+    t = [torch.from_numpy(v if v.flags.writeable else v.copy()) for v in (a, b)]
+    if out is None:
+        return torch.matmul(*t).numpy()
+    out[...] = torch.matmul(*t).numpy()
+    return out
+
+
+def residual_cost(h2: np.ndarray | torch.Tensor, r: np.ndarray) -> np.ndarray:
+    """c = sum_m (tanh(h(m)) - r(m))^2 over the last axis, from doubled fields h2 = 2 h (..., S) (overwritten:
+    they are scratch) and increments r of any shape that broadcasts to h2's.
+
+    The hot loop of every local search, in torch on h2's memory. tanh h = 2 sigmoid(2 h) - 1 (half the time of
+    ``torch.tanh``, a quarter of ``numpy.tanh`` for float64 on the CPU), so tanh h - r = 2 (sigmoid(2 h) - 1/2 -
+    r/2) and c = 4 sum_m (sigmoid(2 h) - 1/2 - r/2)^2: the factors 2 and 4 are exact in floating point, so this
+    rounds exactly like 2 sigmoid(2 h) - 1 - r squared and summed, with two passes fewer. The callers double
+    the spins' states (exact) instead of the fields. Absolute error a few 1e-16, the rounding of the data.
+    """
+    half_r = torch.from_numpy(np.multiply(r, 0.5))
+    h2 = torch.from_numpy(h2) if isinstance(h2, np.ndarray) else h2
+    c = h2.sigmoid_().sub_(0.5).sub_(half_r).square_().sum(-1).numpy()
+    return np.multiply(c, 4.0, out=c)
+
+
+def ridge_rows(x: np.ndarray, r: np.ndarray, T: np.ndarray) -> dict[str, np.ndarray]:
     """Row-wise weighted ridge least squares of y_i(m) = T artanh(r_i(m)) on s_j(m), j != i, several lambdas.
 
     Args: x (B, L, M) momenta, r (B, L, S) increments, T (B,).
     Returns a dict of (B, L, L) directed solutions W[b, i, j] (zero diagonal) named ``plain``, ``eb0``, ``eb1``
-    (empirical Bayes with ``PRIOR_VARS``), ``fix0``, ``fix1`` (``LAMBDAS``), the empirical-Bayes posterior
-    variance ``var0`` (B, L, L), and per spin (B, L): ``sigma2`` (residual variance of y, at least
-    ``SIGMA2_FLOOR``), ``kept`` (fraction of unsaturated steps).
+    (empirical Bayes with ``PRIOR_VARS``), ``fix0``, ``fix1`` (``LAMBDAS``), all five as ``levels`` (B, L, L, 5)
+    in that order (the others are views of it), the empirical-Bayes posterior variance ``var0`` (B, L, L), and
+    per spin (B, L): ``sigma2`` (residual variance of y, at least ``SIGMA2_FLOOR``), ``kept`` (fraction of
+    unsaturated steps).
     """
     B, L, M = x.shape
-    keep = r.abs() <= 1.0 - EPS  # (B, L, S)
-    rc = r.clamp(-1.0 + EPS, 1.0 - EPS)
-    w = torch.where(keep, 1.0 - rc**2, torch.zeros_like(rc))  # (B, L, S)
-    y = w * T[:, None, None] * torch.atanh(rc)  # (B, L, S)
+    keep = np.abs(r) <= 1.0 - EPS  # (B, L, S)
+    rc = np.clip(r, -1.0 + EPS, 1.0 - EPS)
+    w = np.where(keep, 1.0 - rc**2, 0.0)  # (B, L, S)
+    y = w * T[:, None, None] * np.arctanh(rc)  # (B, L, S)
     s = x[:, :, :-1]  # (B, L, S)
-    mask = off_diagonal(L, x.device)  # (L, L)
-    design = w[:, :, :, None] * s.transpose(1, 2)[:, None, :, :] * mask[None, :, None, :]  # (B, L, S, L)
-    U, sv, Vh = torch.linalg.svd(design, full_matrices=False)  # (B,L,S,k), (B,L,k), (B,L,k,L)
-    top = sv[..., :1]
-    ok = sv > RCOND * top  # (B, L, k)
-    uy = torch.einsum("blmk,blm->blk", U, y)
-
-    def solve(lam: torch.Tensor) -> torch.Tensor:
-        inv = torch.where(ok, sv / (sv**2 + lam), torch.zeros_like(sv))  # (B, L, k)
-        return torch.einsum("blkj,blk->blj", Vh, uy * inv) * mask  # (B, L, L)
-
-    plain = solve(torch.zeros_like(top))
-    ss = ((y - torch.einsum("blmj,blj->blm", design, plain)) ** 2).sum(-1)  # (B, L)
+    mask = off_diagonal(L)  # (L, L)
+    design = w[:, :, :, None] * s.transpose(0, 2, 1)[:, None, :, :] * mask[None, :, None, :]  # (B, L, S, L)
+    U, sv, Vh = (v.numpy() for v in torch.linalg.svd(torch.from_numpy(design), full_matrices=False))
+    # U (B, L, S, k), sv (B, L, k), Vh (B, L, k, L)
+    ok = sv > RCOND * sv[..., :1]  # (B, L, k)
+    uy = np.matmul(y[:, :, None, :], U)  # (B, L, 1, k): U^T y
+    inv0 = np.divide(sv, sv**2, out=np.zeros_like(sv), where=ok)  # (B, L, k): sv = 0 (masked column) dropped
+    plain = np.matmul(uy * inv0[:, :, None, :], Vh)[:, :, 0] * mask  # (B, L, L)
+    ss = ((y - np.matmul(design, plain[..., None])[..., 0]) ** 2).sum(-1)  # (B, L)
     dof = keep.sum(-1) - (L - 1)
-    pooled = ss.sum(1, keepdim=True) / dof.clamp(min=0).sum(1, keepdim=True).clamp(min=1)
-    sigma2 = torch.where(dof >= 3, ss / dof.clamp(min=1), pooled).clamp(min=SIGMA2_FLOOR)  # (B, L)
-    lams = [sigma2 / pv for pv in PRIOR_VARS] + [torch.full_like(sigma2, lam) for lam in LAMBDAS]
-    lam = torch.stack(lams, dim=-1)[..., None]  # (B, L, n, 1): all levels in one contraction
-    inv = torch.where(ok[:, :, None, :], sv[:, :, None, :] / (sv[:, :, None, :] ** 2 + lam), torch.zeros_like(lam))
-    sols = torch.einsum("blkj,blnk->blnj", Vh, uy[:, :, None, :] * inv) * mask[:, None, :]  # (B, L, n, L)
-    names = [f"eb{n}" for n in range(len(PRIOR_VARS))] + [f"fix{n}" for n in range(len(LAMBDAS))]
-    out = {"plain": plain} | {name: sols[:, :, n] for n, name in enumerate(names)}
-    lam0 = sigma2[..., None] / PRIOR_VARS[0]
-    inv2 = torch.where(ok, 1.0 / (sv**2 + lam0), torch.zeros_like(sv))  # (B, L, k)
-    out["var0"] = sigma2[..., None] * torch.einsum("blkj,blk->blj", Vh**2, inv2) * mask
+    pooled = ss.sum(1, keepdims=True) / np.maximum(np.maximum(dof, 0).sum(1, keepdims=True), 1)
+    sigma2 = np.maximum(np.where(dof >= 3, ss / np.maximum(dof, 1), pooled), SIGMA2_FLOOR)  # (B, L)
+    lam = np.empty((B, L, len(PRIOR_VARS) + len(LAMBDAS), 1))  # (B, L, n, 1): all levels in one contraction
+    for n, pv in enumerate(PRIOR_VARS):
+        lam[:, :, n, 0] = sigma2 / pv
+    lam[:, :, len(PRIOR_VARS) :, 0] = LAMBDAS
+    sv_ = sv[:, :, None, :]  # (B, L, 1, k)
+    inv = np.where(ok[:, :, None, :], sv_ / (sv_**2 + lam), 0.0)  # (B, L, n, k)
+    levels = np.empty((B, L, L, 1 + inv.shape[2]))
+    levels[..., 0] = plain
+    np.multiply(np.matmul(uy * inv, Vh), mask[:, None, :], out=levels[..., 1:].transpose(0, 1, 3, 2))  # (B, L, n, L)
+    names = ["plain"] + [f"eb{n}" for n in range(len(PRIOR_VARS))] + [f"fix{n}" for n in range(len(LAMBDAS))]
+    out = {name: levels[..., n] for n, name in enumerate(names)} | {"levels": levels}
+    inv2 = np.where(ok, 1.0 / (sv**2 + lam[:, :, 0]), 0.0)  # (B, L, k): 1 / (sv^2 + sigma2 / PRIOR_VARS[0])
+    out["var0"] = sigma2[..., None] * np.matmul(inv2[:, :, None, :], Vh**2)[:, :, 0] * mask
     out["sigma2"] = sigma2
-    out["kept"] = keep.double().mean(-1)
+    out["kept"] = keep.mean(-1)
     return out
 
 
@@ -107,57 +154,79 @@ def noise_floor(tau: float) -> float:
     return (1e-14 / tau) ** 2
 
 
-def signed_log(x: torch.Tensor) -> torch.Tensor:
+def signed_log(x: np.ndarray) -> np.ndarray:
     """sign(x) log(1 + |x|): tames log-odds that range from 1e-3 to 1e20."""
-    return torch.sign(x) * torch.log1p(x.abs())
+    return np.sign(x) * np.log1p(np.abs(x))
 
 
-def symmetric_pairs(F: torch.Tensor, i: torch.Tensor, j: torch.Tensor) -> torch.Tensor:
-    """Directed features F (B, L, L, C) -> symmetric features (B, K, 2C) of the pairs (i, j) (index tensors
-    (K,)): F_ij + F_ji and |F_ij - F_ji|."""
-    Fij, Fji = F[:, i, j], F[:, j, i]
-    return torch.cat([Fij + Fji, (Fij - Fji).abs()], dim=-1)
+def _sum_and_gap(u: np.ndarray, v: np.ndarray, out: np.ndarray | None) -> np.ndarray:
+    """[u + v, |u - v|] along the last axis, into ``out`` (..., 2C) when given (any float dtype: computed in
+    float64, then cast)."""
+    C = u.shape[-1]
+    if out is None:
+        out = np.empty(u.shape[:-1] + (2 * C,))
+    np.add(u, v, out=out[..., :C])
+    np.abs(u - v, out=out[..., C:])
+    return out
 
 
-def spin_pairs(g: torch.Tensor, i: torch.Tensor, j: torch.Tensor) -> torch.Tensor:
+def symmetric_pairs(F: np.ndarray, i: np.ndarray, j: np.ndarray, out: np.ndarray | None = None) -> np.ndarray:
+    """Directed features F (B, L, L, C) -> symmetric features (B, K, 2C) of the pairs (i, j) (index arrays
+    (K,)): F_ij + F_ji and |F_ij - F_ji| (written into ``out`` when given)."""
+    return _sum_and_gap(F[:, i, j], F[:, j, i], out)
+
+
+def spin_pairs(g: np.ndarray, i: np.ndarray, j: np.ndarray, out: np.ndarray | None = None) -> np.ndarray:
     """Per-spin features g (B, L, C) -> symmetric features (B, K, 2C) of the pairs (i, j): g_i + g_j and
-    |g_i - g_j|."""
-    gi, gj = g[:, i], g[:, j]
-    return torch.cat([gi + gj, (gi - gj).abs()], dim=-1)
+    |g_i - g_j| (written into ``out`` when given)."""
+    return _sum_and_gap(g[:, i], g[:, j], out)
 
 
-def log_clip(v: torch.Tensor, lo: float = 1e-30) -> torch.Tensor:
+def log_clip(v: np.ndarray, lo: float = 1e-30) -> np.ndarray:
     """log10(max(v, lo)) / 10: variances from 1e-30 to 1 mapped to [-3, 0]."""
-    return torch.log10(v.clamp(min=lo)) / 10.0
+    return np.log10(np.maximum(v, lo)) / 10.0
 
 
-def check_inputs(x: torch.Tensor, T: torch.Tensor | float, tau: float) -> tuple[torch.Tensor, torch.Tensor]:
-    """Instances (B, L, M) and T (scalar or (B,)) -> float64 tensors; ``ValueError`` on bad input."""
-    x = torch.as_tensor(x, dtype=torch.float64)
+def _as_float64(v: object) -> np.ndarray:
+    if isinstance(v, torch.Tensor):
+        v = v.detach().cpu().numpy()
+    return np.asarray(v, dtype=np.float64)
+
+
+def check_inputs(x: object, T: object, tau: float) -> tuple[np.ndarray, np.ndarray]:
+    """Instances (B, L, M) and T (scalar or (B,)), numpy or torch -> float64 arrays; ``ValueError`` on bad
+    input."""
+    x = _as_float64(x)
     if x.ndim != 3 or x.shape[1] < 2 or x.shape[2] < 3:
         raise ValueError(f"instances must have shape (B, L, M) with L >= 2 and M >= 3, got {tuple(x.shape)}")
-    if not bool(torch.isfinite(x).all()):
+    if not np.isfinite(x).all():
         raise ValueError("instances contain NaN or infinite values")
-    Tt = torch.as_tensor(T, dtype=torch.float64)
+    Tt = _as_float64(T)
     if Tt.ndim == 0:
-        Tt = Tt.expand(x.shape[0])
-    if Tt.shape != (x.shape[0],) or not bool(torch.isfinite(Tt).all()) or bool((Tt <= 0).any()):
+        Tt = np.full(x.shape[0], float(Tt))
+    if Tt.shape != (x.shape[0],) or not np.isfinite(Tt).all() or (Tt <= 0).any():
         raise ValueError(f"T must be finite and > 0, a scalar or one value per instance ({x.shape[0]},)")
     if not (math.isfinite(tau) and 0 < tau <= 1):
         raise ValueError(f"time step tau must satisfy 0 < tau <= 1, got {tau}")
-    return x, Tt.contiguous()
+    return x, np.array(Tt)  # a fresh (writable, contiguous) copy
 
 
-def compensators(c1: torch.Tensor, c: torch.Tensor, kappa: int) -> torch.Tensor:
+def smallest(v: np.ndarray, n: int) -> np.ndarray:
+    """Indices of the ``n`` smallest entries along the last axis, in increasing order: ``torch.topk``, whose order
+    among tied entries (spins with identical trajectories) the model was trained with."""
+    return torch.from_numpy(v).topk(n, dim=-1, largest=False).indices.numpy()
+
+
+def compensators(c1: np.ndarray, c: np.ndarray, kappa: int) -> np.ndarray:
     """Per row, the ``kappa`` spins whose single toggle costs least (B, L, kappa): the partners of two-flip moves."""
     L = c1.shape[-1]
-    return (c1 - c[..., None]).topk(min(kappa, L - 1), dim=-1, largest=False).indices
+    return smallest(c1 - c[..., None], min(kappa, L - 1))
 
 
-Costs = tuple[torch.Tensor, torch.Tensor, torch.Tensor, torch.Tensor]  # c, C1, C2, comp (see ``move_costs``)
+Costs = tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]  # c, C1, C2, comp (see ``move_costs``)
 
 
-def move_costs(a: torch.Tensor, s: torch.Tensor, r: torch.Tensor, T: torch.Tensor, kappa: int) -> Costs:
+def move_costs(a: np.ndarray, s: np.ndarray, r: np.ndarray, T: np.ndarray, kappa: int) -> Costs:
     """Costs of the sets within one toggle of a (B, L, L), and of two toggles (j, k) with k among ``kappa``
     compensators per row.
 
@@ -166,55 +235,66 @@ def move_costs(a: torch.Tensor, s: torch.Tensor, r: torch.Tensor, T: torch.Tenso
     (B, L, kappa). Cost L^2 (kappa + 1) S per instance.
     """
     B, L, _ = a.shape
-    h = torch.einsum("bij,bjm->bim", a, s) / T[:, None, None]  # (B, L, S)
-    c = ((torch.tanh(h) - r) ** 2).sum(-1)  # (B, L)
-    d = (1.0 - 2.0 * a)[..., None] * s[:, None, :, :] / T[:, None, None, None]  # (B, L, L, S): toggle a_ij
-    u = h[:, :, None, :] + d  # (B, L, L, S)
-    diag = diagonal(L, a.device)
-    C1 = tanh_(u.clone()).sub_(r[:, :, None, :]).square_().sum(-1).masked_fill_(diag, math.inf)  # (B, L, L)
+    s2 = s + s  # (B, L, S): doubled states, so every field below is 2 h (exactly; see ``residual_cost``)
+    h = matmul(a, s2)
+    h /= T[:, None, None]  # (B, L, S): 2 h
+    # the arrays of size L^2 S and up in torch, whose element-wise operations use its threads (training batches)
+    tn = torch.from_numpy
+    d = tn(1.0 - 2.0 * a)[..., None] * tn(s2 / T[:, None, None])[:, None]  # (B, L, L, S): toggle a_ij (sign exact)
+    h_ = tn(h)[:, :, None, :]
+    u = h_ + d  # (B, L, L, S)
+    # c with torch.tanh, as before (the moves use residual_cost's sigmoid form): the two differ by rounding, so a
+    # swap between spins with identical trajectories can "improve" on c by 1e-16. Which such moves the greedy search
+    # makes is part of what the model was trained on; numpy's tanh or the sigmoid form here would change them.
+    c = ((torch.tanh(tn(h * 0.5)) - tn(r)) ** 2).sum(-1).numpy()  # (B, L)
+    C1 = residual_cost(u.clone(), r[:, :, None, :])  # (B, L, L)
+    diag = diagonal(L)
+    C1[:, diag] = math.inf
     comp = compensators(C1, c, kappa)  # (B, L, q)
-    dk = torch.gather(d, 2, comp[..., None].expand(-1, -1, -1, d.shape[-1]))  # (B, L, q, S)
-    t = u[:, :, :, None, :] + dk[:, :, None, :, :]  # (B, L, L, q, S)
-    C2 = tanh_(t).sub_(r[:, :, None, None, :]).square_().sum(-1)  # (B, L, L, q)
-    same = comp[:, :, None, :] == torch.arange(L, device=a.device)[None, None, :, None]  # (B, L, L, q): k == j
-    C2 = C2.masked_fill_(same | diag[None, :, :, None], math.inf)
+    bi, li = _grid(B, L)
+    dk = torch.gather(d, 2, tn(comp)[..., None].expand(-1, -1, -1, d.shape[-1]))  # (B, L, q, S)
+    C2 = residual_cost(u[:, :, :, None, :] + dk[:, :, None, :, :], r[:, :, None, None, :])  # (B, L, L, q)
+    C2[bi, li, comp, np.arange(comp.shape[-1])] = math.inf  # k == j
+    C2[:, diag] = math.inf
     return c, C1, C2, comp
 
 
 def greedy_moves(
-    a: torch.Tensor, s: torch.Tensor, r: torch.Tensor, T: torch.Tensor, sweeps: int, kappa: int
-) -> tuple[torch.Tensor, Costs | None]:
+    a: np.ndarray, s: np.ndarray, r: np.ndarray, T: np.ndarray, sweeps: int, kappa: int
+) -> tuple[np.ndarray, Costs | None]:
     """Best-improving move per row (toggle one coupling, or two: add, remove, swap), at most ``sweeps`` per row.
 
     Returns the final sets a (B, L, L) and, when the search ended because no row could improve, the
     ``move_costs`` at a (already computed; ``max_marginal_llr`` reuses them), else None.
     """
     B, L, _ = a.shape
+    eye = np.eye(L)
     for _ in range(sweeps):
         costs = move_costs(a, s, r, T, kappa)
         c, C1, C2, comp = costs
         q = C2.shape[-1]
-        b1, j1 = C1.min(-1)  # (B, L)
-        b2, m2 = C2.reshape(B, L, L * q).min(-1)
-        move = torch.minimum(b1, b2) < c
-        if not bool(move.any()):
+        j1, b1 = C1.argmin(-1), C1.min(-1)  # (B, L); argmin: the first minimum on ties
+        C2f = C2.reshape(B, L, L * q)
+        m2, b2 = C2f.argmin(-1), C2f.min(-1)
+        move = np.minimum(b1, b2) < c
+        if not move.any():
             return a, costs
-        j2, k2 = m2 // q, torch.gather(comp, 2, (m2 % q)[..., None])[..., 0]
-        one = torch.nn.functional.one_hot
-        flip = torch.where((b1 <= b2)[..., None], one(j1, L), one(j2, L) + one(k2, L)).double()
-        a = (a - flip * move[..., None]).abs()
+        bi, li = _grid(B, L)
+        j2, k2 = m2 // q, comp[bi[..., 0], li[..., 0], m2 % q]
+        flip = np.where((b1 <= b2)[..., None], eye[j1], eye[j2] + eye[k2])
+        a = np.abs(a - flip * move[..., None])
     return a, None
 
 
 def max_marginal_llr(
-    a: torch.Tensor,
-    s: torch.Tensor,
-    r: torch.Tensor,
-    T: torch.Tensor,
+    a: np.ndarray,
+    s: np.ndarray,
+    r: np.ndarray,
+    T: np.ndarray,
     tau: float,
     kappa: int,
     costs: Costs | None = None,
-) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor, torch.Tensor]:
+) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
     """Directed log-odds of an edge near the 0/1 sets a (B, L, L) (see ``move_costs``; ``costs``: its result at
     a, when already known).
 
@@ -225,36 +305,50 @@ def max_marginal_llr(
         max-marginal LLR_ij = (2 a_ij - 1) (F_ij - K_ij) / (2 sigma^2)
         single-toggle LLR_ij = (2 a_ij - 1) (c_i(a with a_ij toggled) - c_i(a)) / (2 sigma^2)
 
-    Returns both (B, L, L) (zero diagonal), the least cost per row (B, L) and sigma^2 (B,).
+    Returns both (B, L, L) (zero diagonal; views of one (B, L, L, 2) array), the least cost per row (B, L) and
+    sigma^2 (B,).
     """
     B, L, _ = a.shape
     S = r.shape[-1]
     c, C1, C2, _ = move_costs(a, s, r, T, kappa) if costs is None else costs
-    F = torch.minimum(C1, C2.min(-1).values)  # (B, L, L)
-    two = C1.topk(2, dim=-1, largest=False)  # best and second-best single toggle per row
-    first_is_j = two.indices[..., :1] == torch.arange(L, device=a.device)  # (B, L, L)
-    other = torch.where(first_is_j, two.values[..., 1:], two.values[..., :1])  # best toggle of another spin
-    K = torch.minimum(other, c[..., None])
-    best = torch.minimum(c, F.min(-1).values)  # (B, L)
-    sigma2 = (best.sum(1) / (L * S)).clamp(min=noise_floor(tau))  # (B,)
-    sign = (2.0 * a - 1.0) * off_diagonal(L, a.device) / (2.0 * sigma2[:, None, None])
-    finite = torch.isfinite(F)
-    llr = sign * torch.where(finite, F - K, torch.zeros_like(F))
-    llr1 = sign * torch.where(finite, C1 - c[..., None], torch.zeros_like(F))
-    return llr, llr1, best, sigma2
+    F = np.minimum(C1, C2.min(-1))  # (B, L, L), +inf exactly on the diagonal
+    first_is_j = C1.argmin(-1)[..., None] == np.arange(L)  # (B, L, L): j is the best single toggle of row i
+    v1 = C1.min(-1, keepdims=True)  # (B, L, 1)
+    v2 = np.where(first_is_j, math.inf, C1).min(-1, keepdims=True)  # second best
+    K = np.minimum(np.where(first_is_j, v2, v1), c[..., None])  # a itself or the best toggle of another spin
+    best = np.minimum(c, F.min(-1))  # (B, L)
+    sigma2 = np.maximum(best.sum(1) / (L * S), noise_floor(tau))  # (B,)
+    llr = np.empty((B, L, L, 2))  # max-marginal, single toggle
+    np.subtract(F, K, out=llr[..., 0])
+    np.subtract(C1, c[..., None], out=llr[..., 1])
+    llr[:, diagonal(L)] = 0.0  # (both are inf there)
+    llr *= ((2.0 * a - 1.0) / (2.0 * sigma2[:, None, None]))[..., None]
+    return llr[..., 0], llr[..., 1], best, sigma2
 
 
 @functools.lru_cache(maxsize=16)
-def subset_masks(n: int, device: torch.device | None = None) -> torch.Tensor:
-    """All 2^n subsets of n items as 0/1 rows (2^n, n) float64; bit u of the row index is item u (cached; never
-    write into it)."""
-    codes = torch.arange(2**n, device=device)[:, None]
-    return ((codes >> torch.arange(n, device=device)) & 1).double()
+def subset_masks(n: int) -> np.ndarray:
+    """All 2^n subsets of n items as 0/1 rows (2^n, n) float64; bit u of the row index is item u (cached and
+    read-only)."""
+    codes = np.arange(2**n)[:, None]
+    return _frozen(((codes >> np.arange(n)) & 1).astype(np.float64))
+
+
+@functools.lru_cache(maxsize=16)
+def _subset_masks_and_ones(n: int) -> np.ndarray:
+    """``subset_masks`` with a column of ones appended (2^n, n + 1) (cached and read-only)."""
+    return _frozen(np.concatenate([subset_masks(n), np.ones((2**n, 1))], axis=1))
+
+
+@functools.lru_cache(maxsize=16)
+def _subset_masks_t(n: int) -> torch.Tensor:
+    """``subset_masks`` as a torch tensor (cached; never write into it)."""
+    return torch.from_numpy(subset_masks(n).copy())
 
 
 def block_marginals(
-    a: torch.Tensor, u: torch.Tensor, s: torch.Tensor, r: torch.Tensor, T: torch.Tensor, tau: float, size: int
-) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
+    a: np.ndarray, u: np.ndarray, s: np.ndarray, r: np.ndarray, T: np.ndarray, tau: float, size: int
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Exact row marginals over a block of uncertain couplings, the rest of the row held at a (B, L, L).
 
     For every row i, the ``size`` spins j with the smallest uncertainty score u_ij (B, L, L) form the block; all
@@ -267,20 +361,33 @@ def block_marginals(
     """
     B, L, S = r.shape
     n = min(size, L - 1)
-    idx = u.masked_fill(diagonal(L, a.device), math.inf).topk(n, dim=-1, largest=False).indices  # (B, L, n)
-    member = torch.zeros_like(a).scatter_(2, idx, 1.0)  # (B, L, L)
-    h0 = torch.einsum("bij,bjm->bim", a * (1.0 - member), s)  # (B, L, S) field of the fixed part
-    s_blk = torch.gather(s[:, None].expand(B, L, L, S), 2, idx[..., None].expand(B, L, n, S))  # (B, L, n, S)
-    P = subset_masks(n, a.device)  # (2^n, n)
-    h = torch.matmul(P, s_blk).add_(h0[:, :, None, :])  # (B, L, 2^n, S)
-    cost = tanh_(h.div_(T[:, None, None, None])).sub_(r[:, :, None, :]).square_().sum(-1)  # (B, L, 2^n)
-    best, arg = cost.min(-1)  # (B, L)
-    sigma2 = (best.sum(1) / (L * S)).clamp(min=noise_floor(tau))  # (B,)
-    w = torch.exp(-(cost - best[..., None]) / (2.0 * sigma2[:, None, None]))  # (B, L, 2^n), best = 1
-    p1 = torch.matmul(w, P)  # (B, L, n): weight of the settings with bit u set
-    p0 = w.sum(-1, keepdim=True) - p1
+    idx = smallest(np.where(diagonal(L), math.inf, u), n)  # (B, L, n)
+    bi, li = _grid(B, L)
+    member = np.zeros_like(a)
+    member[bi, li, idx] = 1.0  # (B, L, L)
+    a_rest = a.copy()
+    a_rest[bi, li, idx] = 0.0  # (B, L, L): the row outside its block
+    s2 = s + s  # doubled states: the fields below are 2 h (exactly; see ``residual_cost``)
+    v = np.empty((B, L, n + 1, S))
+    v[:, :, :n] = s2[bi, idx]  # (B, L, n, S): the block's spins
+    matmul(a_rest, s2, out=v[:, :, n])  # (B, L, S): field of the fixed part h0
+    # every setting's field (B, L, 2^n, S): P @ (block spins) + h0, as one product [P 1] @ [spins; h0] per row
+    # (the sum runs in the same order)
+    h = torch.from_numpy(matmul(_subset_masks_and_ones(n), v)).div_(torch.from_numpy(T)[:, None, None, None])
+    cost = residual_cost(h, r[:, :, None, :])  # (B, L, 2^n)
+    P = subset_masks(n)  # (2^n, n)
+    arg = cost.argmin(-1)  # (B, L)
+    best = cost.min(-1, keepdims=True)  # (B, L, 1)
+    # p0 = total - p1 cancels where one setting of a bit carries all the weight: there the log-odds are rounding
+    # noise between ~36 and the clip at 690. The model was trained on these values, so sigma^2, the weights and
+    # their sums are computed with torch's kernels exactly as before (numpy's exp and summation order would change
+    # that noise).
+    sigma2 = np.maximum(torch.from_numpy(best).sum((1, 2)).numpy() / (L * S), noise_floor(tau))  # (B,)
+    wt = torch.from_numpy((cost - best) / (-2.0 * sigma2[:, None, None])).exp_()  # (B, L, 2^n), best: 1
+    p1 = torch.matmul(wt, _subset_masks_t(n)).numpy()  # (B, L, n): weight of the settings with bit u set
+    p0 = wt.sum(-1, keepdim=True).numpy() - p1
     lo = 1e-300  # a weight that underflowed: the log-odds are then clipped near +-690
-    logit = torch.zeros_like(a).scatter_(2, idx, torch.log(p1.clamp(min=lo)) - torch.log(p0.clamp(min=lo)))
-    a_map = a * (1.0 - member)
-    a_map = a_map.scatter(2, idx, P[arg])  # (B, L, L): block set to its best setting
-    return logit, member, a_map
+    logit = np.zeros_like(a)
+    logit[bi, li, idx] = np.log(np.maximum(p1, lo)) - np.log(np.maximum(p0, lo))
+    a_rest[bi, li, idx] = P[arg]  # (B, L, L): block set to its best setting
+    return logit, member, a_rest

@@ -1,9 +1,13 @@
 """The general model: symmetry of the problem, any L and M with one set of weights, training, model files."""
 
+import functools
+import math
+
 import numpy as np
 import pytest
 import torch
 
+from isingviz import general_features as gf
 from isingviz.dynamics import simulate
 from isingviz.general_eval import (
     CALIBRATION_THRESHOLDS,
@@ -231,3 +235,159 @@ def test_evaluate_unseen_puts_general_beside_inversion_and_trivial():
         evaluate_unseen(_net(), L=8, family="torus")
     with pytest.raises(ValueError, match="n must"):
         evaluate_unseen(_net(), L=8, n=0)
+
+
+# --- the physics features (isingviz.general_features, numpy) against their definitions, recomputed naively ---
+
+
+def _feature_case(B: int = 2, L: int = 7, S: int = 20, seed: int = 0):
+    """Random 0/1 sets a (B, L, L) (zero diagonal), states s (B, L, S), increments r in (-1, 1), T (B,)."""
+    rng = np.random.default_rng(seed)
+    a = (rng.random((B, L, L)) < 0.4) * (1.0 - np.eye(L))
+    return a, rng.uniform(-1, 1, (B, L, S)), np.tanh(rng.normal(0, 1, (B, L, S))), rng.uniform(0.5, 3.0, B)
+
+
+def _row_cost(a_row, s, r_row, T):
+    """The binary decoder's objective c_i(a) = sum_m (r_i(m) - tanh(a . s(m) / T))^2 of one row."""
+    return float(((np.tanh(a_row @ s / T) - r_row) ** 2).sum())
+
+
+def _toggled(a_row, *js):
+    out = a_row.copy()
+    for j in js:
+        out[j] = 1.0 - out[j]
+    return out
+
+
+def test_residual_cost_is_the_squared_tanh_residual_of_doubled_fields():
+    rng = np.random.default_rng(1)
+    h, r = rng.normal(0, 3, (3, 4, 5, 30)), np.tanh(rng.normal(0, 1, (3, 4, 1, 30)))
+    want = ((np.tanh(h) - r) ** 2).sum(-1)
+    np.testing.assert_allclose(gf.residual_cost(2.0 * h, r), want, rtol=1e-12, atol=1e-13)
+
+
+def test_move_costs_are_the_objective_after_one_or_two_toggles():
+    a, s, r, T = _feature_case()
+    c, C1, C2, comp = gf.move_costs(a, s, r, T, kappa=3)
+    B, L, _ = a.shape
+    assert C1.shape == (B, L, L) and C2.shape == (B, L, L, 3) and comp.shape == (B, L, 3)
+    for b in range(B):
+        for i in range(L):
+            cost = functools.partial(lambda row, b, i: _row_cost(row, s[b], r[b, i], T[b]), b=b, i=i)
+            assert c[b, i] == pytest.approx(cost(a[b, i]), rel=1e-12)
+            want1 = [math.inf if j == i else cost(_toggled(a[b, i], j)) for j in range(L)]
+            np.testing.assert_allclose(C1[b, i], want1, rtol=1e-12)
+            assert list(comp[b, i]) == list(np.argsort(C1[b, i])[:3])  # the cheapest single toggles, in order
+            for q, k in enumerate(comp[b, i]):
+                want2 = [math.inf if j in (i, k) else cost(_toggled(a[b, i], j, k)) for j in range(L)]
+                np.testing.assert_allclose(C2[b, i, :, q], want2, rtol=1e-12)
+
+
+def test_max_marginal_llr_follows_its_definition():
+    a, s, r, T = _feature_case(seed=2)
+    tau, (B, L, S) = 0.1, s.shape
+    costs = gf.move_costs(a, s, r, T, kappa=3)
+    llr, llr1, best, sigma2 = gf.max_marginal_llr(a, s, r, T, tau, 3, costs)
+    c, C1, C2, _ = costs
+    F = np.minimum(C1, C2.min(-1))  # least cost with a_ij toggled, alone or with a compensating toggle
+    np.testing.assert_allclose(best, np.minimum(c, F.min(-1)), rtol=1e-12)
+    np.testing.assert_allclose(sigma2, np.maximum(best.sum(1) / (L * S), gf.noise_floor(tau)), rtol=1e-12)
+    for b in range(B):
+        for i in range(L):
+            for j in range(L):
+                if j == i:
+                    assert llr[b, i, j] == llr1[b, i, j] == 0.0
+                    continue
+                K = min(c[b, i], min(C1[b, i, k] for k in range(L) if k not in (i, j)))  # a_ij kept
+                sign = (2.0 * a[b, i, j] - 1.0) / (2.0 * sigma2[b])
+                assert llr[b, i, j] == pytest.approx(sign * (F[b, i, j] - K), rel=1e-12, abs=1e-9)
+                assert llr1[b, i, j] == pytest.approx(sign * (C1[b, i, j] - c[b, i]), rel=1e-12, abs=1e-9)
+    again = gf.max_marginal_llr(a, s, r, T, tau, 3)  # computing the costs itself gives the same
+    np.testing.assert_array_equal(again[0], llr)
+
+
+def test_block_marginals_enumerate_each_rows_block_exactly():
+    a, s, r, T = _feature_case(B=2, L=6, S=15, seed=3)
+    tau, size, (B, L, S) = 0.1, 3, s.shape
+    u = np.random.default_rng(4).random((B, L, L))
+    logit, member, a_map = gf.block_marginals(a, u, s, r, T, tau, size)
+    settings = [np.array([(k >> q) & 1 for q in range(size)], dtype=float) for k in range(2**size)]
+    for b in range(B):
+        blocks = [np.argsort(np.where(np.arange(L) == i, np.inf, u[b, i]))[:size] for i in range(L)]
+        costs = []
+        for i, blk in enumerate(blocks):
+            row = a[b, i].copy()
+            costs_i = []
+            for v in settings:
+                row[blk] = v
+                costs_i.append(_row_cost(row, s[b], r[b, i], T[b]))
+            costs.append(np.array(costs_i))
+        sigma2 = max(sum(ci.min() for ci in costs) / (L * S), gf.noise_floor(tau))
+        for i, blk in enumerate(blocks):
+            np.testing.assert_array_equal(np.flatnonzero(member[b, i]), np.sort(blk))
+            w = np.exp(-(costs[i] - costs[i].min()) / (2.0 * sigma2))
+            on = np.array([[v[q] for v in settings] for q in range(size)])  # (size, 2^size)
+            want = np.log(on @ w) - np.log((1.0 - on) @ w)
+            np.testing.assert_allclose(logit[b, i, blk], want, rtol=1e-9, atol=1e-9)
+            outside = np.setdiff1d(np.arange(L), blk)
+            assert np.all(logit[b, i, outside] == 0.0) and np.array_equal(a_map[b, i, outside], a[b, i, outside])
+            np.testing.assert_array_equal(a_map[b, i, blk], settings[int(np.argmin(costs[i]))])
+
+
+def test_ridge_levels_solve_their_normal_equations():
+    rng = np.random.default_rng(5)  # trajectories with increments r = tanh(noise), a few of them saturated
+    x = np.empty((2, 6, 30))
+    x[..., 0] = rng.uniform(-1, 1, (2, 6))
+    for m in range(29):
+        x[..., m + 1] = 0.1 * np.tanh(rng.normal(0, 1.5, (2, 6))) + 0.9 * x[..., m]
+        if 4 <= m < 8:  # r = 1: saturated steps carry no weight
+            x[0, 2, m + 1] = 0.1 + 0.9 * x[0, 2, m]
+    x, T = gf.check_inputs(x, [2.0, 0.7], 0.1)
+    r = gf.increments(x, 0.1)
+    R = gf.ridge_rows(x, r, T)
+    B, L, M = x.shape
+    for n, name in enumerate(["plain", "eb0", "eb1", "fix0", "fix1"]):
+        np.testing.assert_array_equal(R["levels"][..., n], R[name])
+    keep = np.abs(r) <= 1.0 - gf.EPS
+    rc = np.clip(r, -1.0 + gf.EPS, 1.0 - gf.EPS)
+    w = np.where(keep, 1.0 - rc**2, 0.0)
+    assert keep.sum() == keep.size - 4 and R["kept"][0, 2] == 1.0 - 4 / 29
+    for b in range(B):
+        for i in range(L):
+            others = np.arange(L) != i
+            D = w[b, i][:, None] * x[b, others, :-1].T  # (S, L - 1): weighted states of the other spins
+            y = w[b, i] * T[b] * np.arctanh(rc[b, i])
+            lams = {"eb0": R["sigma2"][b, i] / gf.PRIOR_VARS[0], "eb1": R["sigma2"][b, i] / gf.PRIOR_VARS[1]}
+            lams |= {"fix0": gf.LAMBDAS[0], "fix1": gf.LAMBDAS[1]}
+            for name, lam in lams.items():
+                want = np.linalg.solve(D.T @ D + lam * np.eye(L - 1), D.T @ y)
+                np.testing.assert_allclose(R[name][b, i, others], want, rtol=1e-8, atol=1e-10)
+                assert R[name][b, i, i] == 0.0
+            plain = np.linalg.lstsq(D, y, rcond=None)[0]
+            np.testing.assert_allclose(R["plain"][b, i, others], plain, rtol=1e-7, atol=1e-9)
+            dof = keep[b, i].sum() - (L - 1)
+            resid = y - D @ plain
+            assert R["sigma2"][b, i] == pytest.approx(max(resid @ resid / dof, gf.SIGMA2_FLOOR), rel=1e-8)
+
+
+def test_a_batch_gives_what_its_instances_give_alone_and_torch_input_is_accepted():
+    X, _ = _instances(9, 30, 3)
+    T = np.array([0.5, 1.0, 4.0])
+    net = _net()
+    with torch.no_grad():
+        whole = net(X, T, 0.1)
+        alone = torch.cat([net(X[b : b + 1], T[b], 0.1) for b in range(3)])
+        from_torch = net(torch.from_numpy(X), torch.from_numpy(T), 0.1)
+    torch.testing.assert_close(whole, alone, rtol=0, atol=1e-6)
+    torch.testing.assert_close(whole, from_torch, rtol=0, atol=0)
+
+
+def test_feature_matmul_equals_numpys_on_both_routes():
+    rng = np.random.default_rng(6)
+    P = gf.subset_masks(7)  # read-only, as the block's products use it
+    for S in (20, 2 * gf.NUMPY_MATMUL_MAX // (2**7 * 7)):  # numpy's route, then torch's
+        v = rng.normal(size=(2, 3, 7, S))
+        np.testing.assert_allclose(gf.matmul(P, v), np.matmul(P, v), rtol=1e-13, atol=1e-13)
+        out = np.empty((2, 3, 2**7, S))
+        assert gf.matmul(P, v, out=out) is out
+        np.testing.assert_allclose(out, np.matmul(P, v), rtol=1e-13, atol=1e-13)
