@@ -79,9 +79,11 @@ def _pair_index(L: int) -> tuple[np.ndarray, np.ndarray]:
 
 @functools.lru_cache(maxsize=64)
 def _pair_index_t(L: int) -> tuple[torch.Tensor, torch.Tensor]:
-    """``_pair_index`` as torch tensors (cached)."""
+    """``_pair_index`` as torch tensors (cached). Made outside inference mode even when first asked for inside it
+    (prediction): an inference tensor in the cache would break a later training step that indexes with it."""
     i, j = np.triu_indices(L, 1)
-    return torch.from_numpy(i), torch.from_numpy(j)
+    with torch.inference_mode(False):
+        return torch.from_numpy(i), torch.from_numpy(j)
 
 
 def _full(zk: torch.Tensor, L: int) -> torch.Tensor:

@@ -342,8 +342,10 @@ def _subset_masks_and_ones(n: int) -> np.ndarray:
 
 @functools.lru_cache(maxsize=16)
 def _subset_masks_t(n: int) -> torch.Tensor:
-    """``subset_masks`` as a torch tensor (cached; never write into it)."""
-    return torch.from_numpy(subset_masks(n).copy())
+    """``subset_masks`` as a torch tensor (cached; never write into it). Made outside inference mode, like
+    ``general._pair_index_t``: the cache outlives the prediction that filled it."""
+    with torch.inference_mode(False):
+        return torch.from_numpy(subset_masks(n).copy())
 
 
 def block_marginals(

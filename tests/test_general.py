@@ -8,6 +8,7 @@ import pytest
 import torch
 
 from isingviz import general_features as gf
+from isingviz.baselines_general import predict_edge_proba
 from isingviz.dynamics import simulate
 from isingviz.general_eval import (
     CALIBRATION_THRESHOLDS,
@@ -391,3 +392,19 @@ def test_feature_matmul_equals_numpys_on_both_routes():
         out = np.empty((2, 3, 2**7, S))
         assert gf.matmul(P, v, out=out) is out
         np.testing.assert_allclose(out, np.matmul(P, v), rtol=1e-13, atol=1e-13)
+
+
+def test_training_after_a_prediction_of_the_same_size_works() -> None:
+    """Cached index tensors first made during an inference-mode prediction must not break a later training step."""
+    import isingviz.general as G
+
+    G._pair_index_t.cache_clear()
+    gf._subset_masks_t.cache_clear()
+    cfg = ModelConfig(L=7, M=20, arch="general", hidden=8, rounds=1)
+    net = build_model(cfg)
+    x = simulate(random_lattice(7, 6, seed=3), np.ones((2, 7)), 1.0, 0.1, 20)
+    predict_edge_proba(net, x, 1.0, 0.1)  # fills the caches inside torch.inference_mode
+    net.train()
+    loss = -net(x, 1.0, 0.1)[..., 0].mean()
+    loss.backward()  # raised "Inference tensors cannot be saved for backward" when the cache held them
+    assert all(p.grad is not None for p in net.parameters() if p.requires_grad)
