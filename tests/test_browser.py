@@ -376,3 +376,19 @@ def test_predict_paper_model_and_move_s_c(server: str, page: sync_api.Page, shot
     wait_idle(page)
     assert_clean(page, "Predict after S_c -> max")
     assert before != "0.0%"
+
+
+def test_experiments_shows_the_general_model_on_unseen_lattices(server: str, page: sync_api.Page, shots: Path) -> None:
+    if not (ROOT / "results" / "general.json").is_file() and not (ROOT / "results" / "general_quick.json").is_file():
+        pytest.skip("no general sweep results in results/ (python -m isingviz sweep general)")
+    open_app(page, f"{server}/Experiments", "Experiments")
+    page.get_by_role("combobox", name="sweep", exact=True).click()
+    page.get_by_role("option", name="General model on unseen lattices", exact=True).click()
+    wins = page.get_by_text("General model against each method")
+    sync_api.expect(wins).to_be_visible(timeout=RUN_TIMEOUT_MS)
+    wait_idle(page)
+    assert_clean(page, "Experiments, general sweep")
+    # accuracy vs T, the L x T overview, the reliability diagram and the coverage curve
+    sync_api.expect(page.locator('[data-testid="stPlotlyChart"]')).to_have_count(4)
+    assert "trivial" in page.locator("body").inner_text()
+    screenshot(page, shots, "experiments_general", top=page.get_by_text("lattice family"))
