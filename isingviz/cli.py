@@ -46,7 +46,8 @@ from .data import build_dataset, distinct_initial_states
 from .dynamics import simulate
 from .evaluate import dataset_metrics, evaluate_model, predict_pairs, simulate_for_model
 from .general_eval import evaluate_unseen
-from .general_train import FAMILIES, recipe_config, train_and_save_general
+from .general_recipe import recipe_config, train_and_save_general
+from .general_train import FAMILIES
 from .lattice import GENERATORS, edges_of, load_lattice, make_lattice
 from .model import n_parameters
 from .store import LoadedModel, load_model, save_model

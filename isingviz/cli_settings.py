@@ -14,7 +14,8 @@ from typing import Any
 from .config import dataclass_from_dict
 from .data import DatasetSpec
 from .evaluate import model_dataset_spec
-from .general_train import RECIPE_FIELDS, GeneralTrainConfig
+from .general_recipe import RECIPE_FIELDS
+from .general_train import GeneralTrainConfig
 from .lattice import GENERATORS
 from .model import ARCHITECTURES, ENCODINGS, ModelConfig
 from .store import LoadedModel

@@ -3,7 +3,7 @@
 It runs ``general_train.train_general`` on lattices drawn afresh for every batch in a daemon thread, with the same
 surface as ``jobs.TrainingJob`` (``snapshot()``, ``stop()`` keeping the best record, ``error`` instead of an
 exception, ``model`` a ``store.LoadedModel`` round-tripped through the file format); its metadata is the one
-``general_train.train_and_save_general`` writes, and progress is counted in Adam steps.
+``general_recipe.train_and_save_general`` writes, and progress is counted in Adam steps.
 """
 
 from __future__ import annotations
@@ -12,14 +12,8 @@ import math
 from pathlib import Path
 from typing import Any
 
-from .general_train import (
-    GeneralTrainConfig,
-    general_metadata,
-    general_model_config,
-    held_out_trivial,
-    recipe_overrides,
-    train_general,
-)
+from .general_recipe import general_metadata, recipe_overrides
+from .general_train import GeneralTrainConfig, general_model_config, held_out_trivial, train_general
 from .jobs import TrainingRun
 from .store import SUFFIX, LoadedModel, load_model, model_to_bytes
 from .train import default_threads
@@ -35,7 +29,7 @@ class GeneralTrainingJob(TrainingRun):
 
     Args:
         train_config: training distribution and optimisation (default ``GeneralTrainConfig()``; e.g.
-            ``general_train.recipe_config(steps, seed, lr, overrides)``, as the CLI builds it).
+            ``general_recipe.recipe_config(steps, seed, lr, overrides)``, as the CLI builds it).
         init: a general model to continue from (its architecture and weights; the schedule starts afresh).
         threads: torch CPU threads while training (the weights depend on it; default ``train.default_threads()``).
         name: stored in the model's metadata (and in the reproduction command's ``--out``).

@@ -19,7 +19,6 @@ COUNTS = {"per_lattice": 20, "test_per_lattice": 5}
 GEOMETRY = {"L": 6, "M": 10, "n_lattices": 3, "family_params": {"n_edges": 5}}
 
 
-# A tiny general run (fields in GeneralTrainConfig's order, as recipe_overrides gives them back): a record every step.
 def tiny_spec(**changes):
     return dataset_spec(**{**COUNTS, **GEOMETRY, **changes})
 

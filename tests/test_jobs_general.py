@@ -9,7 +9,8 @@ import pytest
 import torch
 
 from isingviz.dynamics import simulate
-from isingviz.general_train import GeneralTrainConfig, recipe_config, recipe_overrides, train_and_save_general
+from isingviz.general_recipe import recipe_config, recipe_overrides, train_and_save_general
+from isingviz.general_train import GeneralTrainConfig
 from isingviz.jobs_general import GeneralTrainingJob
 from isingviz.lattice import random_lattice
 from isingviz.model import ModelConfig, build_model

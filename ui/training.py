@@ -19,7 +19,8 @@ import numpy as np
 import streamlit as st
 
 from isingviz.curves import compare_histories, last_value, reference_levels, training_curves
-from isingviz.general_train import GeneralTrainConfig, recipe_config
+from isingviz.general_recipe import recipe_config
+from isingviz.general_train import GeneralTrainConfig
 from isingviz.jobs import JobQueue, TrainingJob, dataset_spec, model_config_for
 from isingviz.jobs_general import GeneralTrainingJob
 from isingviz.lattice import n_pairs
