@@ -190,6 +190,30 @@ def score(
     return out
 
 
+def trained_scores(
+    model: LoadedModel,
+    history: list[dict[str, Any]],
+    seconds: float,
+    test: Split,
+    general: Split,
+    lattices: np.ndarray,
+    *,
+    noise: float = 0.0,
+    n_baseline: int = 100,
+) -> dict[str, Any]:
+    """The result keys of every training task: ``test`` (instances of the training ``lattices``, which template
+    matching gets as candidates) and ``general`` (unseen lattices) ``score`` blocks, ``history``, ``best_epoch``,
+    ``train_seconds``."""
+    ylat = lattice_labels(lattices)
+    return {
+        "test": score(model, test, ylat, noise=noise, candidates=lattices, n_baseline=n_baseline),
+        "general": score(model, general, ylat, noise=noise, n_baseline=n_baseline),
+        "history": history,
+        "best_epoch": model.metadata["best_epoch"],
+        "train_seconds": seconds,
+    }
+
+
 def load_base(path: str) -> tuple[LoadedModel, DatasetSpec, np.ndarray]:
     """A model file, its resolved dataset recipe, and its training lattices (N, L, L)."""
     model = load_model(path)

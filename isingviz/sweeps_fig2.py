@@ -26,6 +26,7 @@ from .sweeps_common import (
     models_dir,
     score,
     train_config,
+    trained_scores,
 )
 
 PAPER = {
@@ -79,20 +80,16 @@ def task_fig2a(cfg: dict[str, Any]) -> dict[str, Any]:
     data = build_dataset(spec)
     tc = train_config(cfg, cfg["epochs"], cfg["train_seed"])
     model, hist, secs = fit_model(data.spec, data.train, data.test, model_config(cfg, spec), tc)
-    ylat = lattice_labels(data.lattices)
     tr = summary(model.predict_proba(data.train.X), data.train.y)
-    n_b = cfg["n_baseline"]
     return {
         "n_train": len(data.train),
         "T": spec.T,
         "epochs": tc.epochs,
         "encoding": model.config.encoding,
         "train": {"accuracy": tr["accuracy"], "trivial_accuracy": tr["trivial_accuracy"]},
-        "test": score(model, data.test, ylat, noise=spec.noise, candidates=data.lattices, n_baseline=n_b),
-        "general": score(model, data.general, ylat, noise=spec.noise, n_baseline=n_b),
-        "history": hist,
-        "best_epoch": model.metadata["best_epoch"],
-        "train_seconds": secs,
+        **trained_scores(
+            model, hist, secs, data.test, data.general, data.lattices, noise=spec.noise, n_baseline=cfg["n_baseline"]
+        ),
     }
 
 

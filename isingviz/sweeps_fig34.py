@@ -16,12 +16,11 @@ from .store import save_model
 from .sweeps_common import (
     dataset_spec,
     fit_model,
-    lattice_labels,
     load_base,
     model_config,
     models_dir,
-    score,
     train_config,
+    trained_scores,
 )
 from .sweeps_fig2 import sha256, split_columns
 
@@ -162,8 +161,6 @@ def task_fig3(cfg: dict[str, Any]) -> dict[str, Any]:
     tc = train_config(cfg, cfg["epochs"], cfg["train_seed"])
     init = base if variant == "finetune" else None
     model, hist, secs = fit_model(spec, train_split, test, config, tc, init=init)
-    ylat = lattice_labels(lattices)
-    nb = cfg["n_baseline"]
     return {
         "T": cfg["T"],
         "variant": variant,
@@ -171,11 +168,7 @@ def task_fig3(cfg: dict[str, Any]) -> dict[str, Any]:
         "init": cfg["base_source"] if init is not None else "random",
         "n_train": int(counts.sum()),
         "epochs": tc.epochs,
-        "test": score(model, test, ylat, noise=spec.noise, candidates=lattices, n_baseline=nb),
-        "general": score(model, gen, ylat, noise=spec.noise, n_baseline=nb),
-        "history": hist,
-        "best_epoch": model.metadata["best_epoch"],
-        "train_seconds": secs,
+        **trained_scores(model, hist, secs, test, gen, lattices, noise=spec.noise, n_baseline=cfg["n_baseline"]),
         "base_sha256": sha256(cfg["base"]),
         "capped": capped,
     }
@@ -248,8 +241,6 @@ def task_fig4(cfg: dict[str, Any]) -> dict[str, Any]:
     data = build_dataset(spec)
     tc = train_config(cfg, cfg["epochs"], cfg["train_seed"])
     model, hist, secs = fit_model(data.spec, data.train, data.test, model_config(cfg, spec, cfg["encoding"]), tc)
-    ylat = lattice_labels(data.lattices)
-    nb = cfg["n_baseline"]
     return {
         "variant": cfg["variant"],
         "n_lattices": n_lat,
@@ -258,11 +249,9 @@ def task_fig4(cfg: dict[str, Any]) -> dict[str, Any]:
         "n_test": len(data.test),
         "capped": capped,
         "encoding": cfg["encoding"],
-        "test": score(model, data.test, ylat, noise=spec.noise, candidates=data.lattices, n_baseline=nb),
-        "general": score(model, data.general, ylat, noise=spec.noise, n_baseline=nb),
-        "history": hist,
-        "best_epoch": model.metadata["best_epoch"],
-        "train_seconds": secs,
+        **trained_scores(
+            model, hist, secs, data.test, data.general, data.lattices, noise=spec.noise, n_baseline=cfg["n_baseline"]
+        ),
     }
 
 
