@@ -10,8 +10,8 @@ if str(ROOT) not in sys.path:
 import streamlit as st  # noqa: E402
 
 from isingviz import experiment_figures as ef  # noqa: E402
-from isingviz import experiment_figures_general as efg  # noqa: E402
 from isingviz.sweeps import SWEEPS, SweepJob, load_results, result_paths, results_dir  # noqa: E402
+from ui.experiments import show_general  # noqa: E402
 from ui.training import poll  # noqa: E402
 
 JOB_KEY = "sweep_job"
@@ -39,40 +39,6 @@ def available(folder: Path) -> dict[str, list[str]]:
         if sizes:
             out[name] = sizes
     return out
-
-
-def show_general(doc: dict, key: str) -> None:
-    """The general sweep: accuracy vs T for one (family, L), the L x T advantage map, the table, the calibration."""
-    default = efg.general_default(doc)
-    if default is None:
-        st.info("No cell of this sweep finished.")
-        return
-    choices = efg.general_choices(doc)
-    c, families = st.columns(2), list(choices)
-    family = c[0].selectbox(
-        "lattice family", families, families.index(default[0]), efg.family_text, key=f"{key}_family"
-    )
-    Ls = choices[family]
-    at = Ls.index(default[1]) if family == default[0] else 0
-    L = c[1].selectbox("L (spins)", Ls, index=at, key=f"{key}_L_{family}")  # one widget per family: its own L values
-    st.caption(efg.general_model_text(doc))
-    st.plotly_chart(efg.general_figure(doc, family, L), key=f"{key}_fig")
-    st.plotly_chart(efg.general_advantage_figure(doc, family), key=f"{key}_map")
-    st.dataframe(efg.general_rows(doc, family, L), hide_index=True, key=f"{key}_table")
-    st.caption(efg.general_wins_text(doc))
-    cals = efg.general_calibrations(doc)
-    if not cals:
-        return
-    text = efg.CALIBRATION_TEXT.get
-    which = st.radio("calibration of", list(cals), format_func=text, horizontal=True, key=f"{key}_cal")
-    c = st.columns(2)
-    c[0].plotly_chart(efg.reliability_figure(cals[which]), key=f"{key}_reliability")
-    c[1].plotly_chart(efg.coverage_accuracy_figure(cals[which]), key=f"{key}_coverage")
-    st.caption(
-        "Left: pairs binned by the general model's p(edge); points on the diagonal are calibrated (of the pairs given"
-        " p = 0.3, 30 % are edges). Right: keep only the pairs with entropy S < S_c; coverage η is the fraction kept,"
-        " γ the accuracy on them, beside the trivial 'no edge' accuracy of all these pairs."
-    )
 
 
 def show(doc: dict, size: str, key: str) -> None:

@@ -11,24 +11,15 @@ from pathlib import Path
 import pytest
 from streamlit.testing.v1 import AppTest
 from test_experiment_figures_general import general_doc  # tests/ is on sys.path (pytest's rootdir-relative import)
+from test_sweeps import DATA, NET  # tests/ is on sys.path, as above
+from test_sweeps import TINY as SWEEP_TINY
 
 from isingviz.sweeps import SWEEPS, result_paths, run_sweep
 
 PAGE = str(Path(__file__).resolve().parents[1] / "pages" / "6_Experiments.py")
-DATA = {"L": 6, "M": 12, "family_params": {"n_edges": 5}, "n_lattices": 3, "n_general_lattices": 2}
-TINY = {
-    "fig4": {
-        "n_lattices": [1, 3],
-        "variants": {"fixed": 100, "per_lattice": 10},
-        "n_test": 9,
-        "n_general": 6,
-        "n_general_lattices": 2,
-        "epochs": 1,
-        "encoding": "decay",
-        "n_baseline": 3,
-        "model": {"channels": [4], "squeeze": 4, "hidden": 16},
-    },
-    "baselines": {"T": [1.0, 5.0], "noise": [0.0], "n_instances": 6, "pool_per_lattice": 4, "n_unseen_lattices": 2},
+TINY = {  # the sweeps' own tiny sizes (test_sweeps.py), with two temperatures for the baselines panel
+    "fig4": {**SWEEP_TINY["fig4"], "model": NET},
+    "baselines": {**SWEEP_TINY["baselines"], "T": [1.0, 5.0], "noise": [0.0]},
 }
 
 
