@@ -12,9 +12,9 @@ import streamlit as st  # noqa: E402
 st.set_page_config(page_title="isingviz", page_icon="🧲", layout="wide")
 
 from isingviz.data import fresh_general_split, fresh_test_split  # noqa: E402
-from isingviz.evaluate import model_dataset_spec, predict_pairs  # noqa: E402
-from isingviz.figures import compare_graphs, graph_figure, instance_heatmap  # noqa: E402
+from isingviz.figures.graphs import compare_graphs, graph_figure, instance_heatmap  # noqa: E402
 from isingviz.lattice import from_edges, pairs_to_adjacency  # noqa: E402
+from isingviz.learn.evaluate import model_dataset_spec, predict_pairs  # noqa: E402
 from ui import state  # noqa: E402
 from ui import widgets as w  # noqa: E402
 

@@ -4,7 +4,7 @@ Usage:
     python benchmarks/bench_general.py --model models/general.safetensors [--n 20] [--Ls 8,12,16,24,32]
         [--Ts 0.4,1,5,10,50] [--noises 0,1e-3,1e-2] [--families random] [--methods general,general_r1,...]
     python benchmarks/bench_general.py --train-steps 2400 --threads 2 --out models/general.safetensors ...
-        (trains the model first with ``isingviz.general_recipe.train_and_save_general``, the function behind
+        (trains the model first with ``isingviz.learn.general.recipe.train_and_save_general``, the function behind
         ``python -m isingviz train-general``: same arguments, same model; saves it, then evaluates)
 
 Every (L, T, noise, family) cell draws ``n`` unseen lattices (random: 25 (L/12)^2 edges; other families with their
@@ -28,10 +28,10 @@ import torch
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
-from isingviz.general_eval import calibration, comparison_methods, evaluate_grid, one_instance_ms  # noqa: E402
-from isingviz.general_recipe import train_and_save_general, training_summary  # noqa: E402
-from isingviz.model import n_parameters  # noqa: E402
-from isingviz.store import load_model  # noqa: E402
+from isingviz.experiments.unseen import calibration, comparison_methods, evaluate_grid, one_instance_ms  # noqa: E402
+from isingviz.learn.general.recipe import train_and_save_general, training_summary  # noqa: E402
+from isingviz.learn.networks import n_parameters  # noqa: E402
+from isingviz.learn.store import load_model  # noqa: E402
 
 
 def _floats(text: str) -> list[float]:

@@ -16,8 +16,8 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 from isingviz import metrics  # noqa: E402
 from isingviz.data import build_dataset  # noqa: E402
-from isingviz.model import ModelConfig  # noqa: E402
-from isingviz.train import TrainConfig, TrainResult, train  # noqa: E402
+from isingviz.learn.model_config import ModelConfig  # noqa: E402
+from isingviz.learn.train import TrainConfig, TrainResult, train  # noqa: E402
 
 
 def curve(r: TrainResult) -> dict:

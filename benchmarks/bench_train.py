@@ -21,8 +21,10 @@ import numpy as np
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 from isingviz import metrics  # noqa: E402
 from isingviz.data import build_dataset  # noqa: E402
-from isingviz.model import ModelConfig, encode, n_parameters  # noqa: E402
-from isingviz.train import TrainConfig, predict_log_proba, train  # noqa: E402
+from isingviz.learn.cnn import encode  # noqa: E402
+from isingviz.learn.model_config import ModelConfig  # noqa: E402
+from isingviz.learn.networks import n_parameters  # noqa: E402
+from isingviz.learn.train import TrainConfig, predict_log_proba, train  # noqa: E402
 
 
 def main() -> None:

@@ -14,8 +14,9 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 from isingviz.data import build_dataset  # noqa: E402
-from isingviz.model import ModelConfig, n_parameters  # noqa: E402
-from isingviz.train import TrainConfig, train  # noqa: E402
+from isingviz.learn.model_config import ModelConfig  # noqa: E402
+from isingviz.learn.networks import n_parameters  # noqa: E402
+from isingviz.learn.train import TrainConfig, train  # noqa: E402
 
 VARIANTS = {
     "time_conv_saturation": ModelConfig(),

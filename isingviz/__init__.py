@@ -1,7 +1,10 @@
 """isingviz: reconstruct the coupling topology of a kinetic Ising model from its Glauber dynamics.
 
-Modules: ``lattice``, ``dynamics``, ``data``, ``model``, ``train``, ``metrics``, ``store``, ``evaluate``,
-``baselines``, ``sweeps``, ``figures``, ``cli`` (see README.md for what each holds).
+The core, which everything uses and which imports no subpackage: ``lattice`` (graphs), ``dynamics`` (Glauber
+dynamics), ``data`` (instances and splits), ``metrics`` (accuracy, entropy, coverage), ``config`` (typed configs,
+folders). The subpackages, each depending only on the ones before it: ``learn`` (networks, training, model files),
+``methods`` (every reconstruction method behind one contract), ``experiments`` (the sweeps), ``figures`` (plotly),
+``jobs`` (background work for the app), ``cli`` (``python -m isingviz``). docs/architecture.md draws the layers.
 """
 
 __version__ = "0.1.0"

@@ -1,12 +1,27 @@
-"""Typed loading of the frozen config dataclasses from JSON-like dicts (files and uploads are untrusted)."""
+"""Configuration: typed loading of the frozen config dataclasses from JSON-like dicts (files and uploads are
+untrusted), and the folders the package reads and writes (each overridable by an environment variable)."""
 
 from __future__ import annotations
 
 import dataclasses
 import math
+import os
+from pathlib import Path
 from typing import Any, TypeVar
 
 C = TypeVar("C")
+
+REPO_ROOT = Path(__file__).resolve().parents[1]  # the checkout (or the site-packages folder once installed)
+
+
+def models_dir() -> Path:
+    """Folder of the shipped models: ``ISINGVIZ_MODELS``, default ``models/`` of the repository."""
+    return Path(os.environ.get("ISINGVIZ_MODELS", REPO_ROOT / "models"))
+
+
+def results_dir() -> Path:
+    """Where sweep results live: ``ISINGVIZ_RESULTS``, default ``results/`` of the repository."""
+    return Path(os.environ.get("ISINGVIZ_RESULTS", REPO_ROOT / "results"))
 
 
 def dataclass_from_dict(cls: type[C], d: Any, what: str) -> C:

@@ -10,7 +10,7 @@ if str(ROOT) not in sys.path:
 
 import streamlit as st  # noqa: E402
 
-from isingviz.figures import degree_histogram, graph_figure  # noqa: E402
+from isingviz.figures.graphs import degree_histogram, graph_figure  # noqa: E402
 from isingviz.lattice import GENERATORS, degree_stats, lattice_to_dict, load_lattice, make_lattice  # noqa: E402
 from ui import widgets as w  # noqa: E402
 from ui.state import get_lattice  # noqa: E402

@@ -12,7 +12,7 @@ import pandas as pd  # noqa: E402
 import streamlit as st  # noqa: E402
 
 from isingviz.data import distinct_initial_states  # noqa: E402
-from isingviz.figures import instance_heatmap, trajectories_figure  # noqa: E402
+from isingviz.figures.graphs import instance_heatmap, trajectories_figure  # noqa: E402
 from ui import widgets as w  # noqa: E402
 from ui.state import get_lattice  # noqa: E402
 

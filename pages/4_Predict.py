@@ -12,12 +12,12 @@ import pandas as pd  # noqa: E402
 import streamlit as st  # noqa: E402
 
 from isingviz import metrics as mt  # noqa: E402
-from isingviz.baselines import reconstruct  # noqa: E402
-from isingviz.curves import coverage_figure  # noqa: E402
 from isingviz.data import distinct_initial_states, fresh_test_split  # noqa: E402
-from isingviz.evaluate import model_dataset_spec, predict_pairs, simulate_for_model  # noqa: E402
-from isingviz.figures import compare_graphs, graph_figure, matrix_figure  # noqa: E402
+from isingviz.figures.curves import coverage_figure  # noqa: E402
+from isingviz.figures.graphs import compare_graphs, graph_figure, matrix_figure  # noqa: E402
 from isingviz.lattice import adjacency_to_pairs, from_edges, pairs_to_adjacency  # noqa: E402
+from isingviz.learn.evaluate import model_dataset_spec, predict_pairs, simulate_for_model  # noqa: E402
+from isingviz.methods import reconstruct  # noqa: E402
 from ui import widgets as w  # noqa: E402
 from ui.state import available_models, get_lattice  # noqa: E402
 

@@ -9,8 +9,8 @@ if str(ROOT) not in sys.path:
 
 import streamlit as st  # noqa: E402
 
-from isingviz.curves import compare_histories, last_value, reference_levels, training_curves  # noqa: E402
-from isingviz.jobs import JobQueue, plateau_jobs  # noqa: E402
+from isingviz.figures.curves import compare_histories, last_value, reference_levels, training_curves  # noqa: E402
+from isingviz.jobs.training import JobQueue, plateau_jobs  # noqa: E402
 from ui import training as t  # noqa: E402
 from ui import widgets as w  # noqa: E402
 from ui.state import load_path, shipped_models  # noqa: E402

@@ -9,8 +9,10 @@ if str(ROOT) not in sys.path:
 
 import streamlit as st  # noqa: E402
 
-from isingviz import experiment_figures as ef  # noqa: E402
-from isingviz.sweeps import SWEEPS, SweepJob, load_results, result_paths, results_dir  # noqa: E402
+from isingviz.config import results_dir  # noqa: E402
+from isingviz.experiments.sweeps import SWEEPS, load_results, result_paths  # noqa: E402
+from isingviz.figures import sweeps as ef  # noqa: E402
+from isingviz.jobs.sweep import SweepJob  # noqa: E402
 from ui.experiments import show_general  # noqa: E402
 from ui.training import poll  # noqa: E402
 

@@ -1,11 +1,11 @@
 """Streamlit-side view of the ``general`` sweep for the Experiments page: family and L pickers, the figures of
-``isingviz.experiment_figures_general``, the table, the wins line and the calibration pair."""
+``isingviz.figures.general``, the table, the wins line and the calibration pair."""
 
 from __future__ import annotations
 
 import streamlit as st
 
-from isingviz import experiment_figures_general as efg
+from isingviz.figures import general as efg
 
 
 def show_general(doc: dict, key: str) -> None:

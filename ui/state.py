@@ -12,11 +12,12 @@ from pathlib import Path
 import numpy as np
 import streamlit as st
 
+from isingviz.config import models_dir
 from isingviz.lattice import from_edges, random_lattice
-from isingviz.store import LoadedModel, list_models, load_model
+from isingviz.learn.store import LoadedModel, list_models, load_model
 
 ROOT = Path(__file__).resolve().parents[1]
-SHIPPED_DIR = Path(os.environ.get("ISINGVIZ_MODELS", ROOT / "models"))
+SHIPPED_DIR = models_dir()
 PAPER_MODEL = SHIPPED_DIR / "paper_T0.4.safetensors"
 
 

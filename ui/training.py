@@ -18,15 +18,15 @@ from typing import Any
 import numpy as np
 import streamlit as st
 
-from isingviz.curves import compare_histories, last_value, reference_levels, training_curves
-from isingviz.general_recipe import recipe_config
-from isingviz.general_train import GeneralTrainConfig
-from isingviz.jobs import JobQueue, TrainingJob, dataset_spec, model_config_for
-from isingviz.jobs_general import GeneralTrainingJob
+from isingviz.figures.curves import compare_histories, last_value, reference_levels, training_curves
+from isingviz.jobs.general import GeneralTrainingJob
+from isingviz.jobs.training import JobQueue, TrainingJob, dataset_spec, model_config_for
 from isingviz.lattice import n_pairs
-from isingviz.model import ENCODINGS, ModelConfig
-from isingviz.store import SUFFIX, LoadedModel, load_model, model_to_bytes, save_model
-from isingviz.train import TrainConfig, default_threads
+from isingviz.learn.general.recipe import recipe_config
+from isingviz.learn.general.train import GeneralTrainConfig
+from isingviz.learn.model_config import ENCODINGS, ModelConfig
+from isingviz.learn.store import SUFFIX, LoadedModel, load_model, model_to_bytes, save_model
+from isingviz.learn.train import TrainConfig, default_threads
 from ui.state import session_models, user_models_dir
 from ui.widgets import T_VALUES
 

@@ -18,7 +18,7 @@ import plotly.graph_objects as go
 import streamlit as st
 
 from isingviz.dynamics import decay_deviation, free_decay, simulate
-from isingviz.figures import temperature_comparison_figure
+from isingviz.figures.graphs import temperature_comparison_figure
 from isingviz.lattice import GENERATORS, validate_adjacency
 from ui.state import get_lattice, set_lattice
 

@@ -1,0 +1,167 @@
+"""The ``general`` sweep: the shipped general model on lattices never seen in training, beside the other methods.
+
+One task per (family, L, T, noise) cell: ``n`` unseen lattices, one instance each (``unseen.evaluation_set``:
+tau = 0.1, M = 50, seed 1000 as in ``benchmarks/bench_general.py``), and every method of
+``unseen.comparison_methods`` on the same instances: ``general``, ``general_r1`` (same weights, one
+refinement round), ``inversion``, ``binary_ml`` (L <= 12), ``var`` (told the true E), ``cnn`` (the shipped
+``paper_T0.4`` model, at its L = 12 only, when the file exists).
+
+Document format (``run_sweep``'s): ``tasks[i]["result"]`` is ``evaluate_grid``'s row (L, T, noise, family, n, edges,
+trivial, and per method ``<name>`` accuracy and ``<name>_ms`` wall time per instance) plus ``"calibration"``: the
+additive ``unseen.calibration_counts`` of the general model's pair probabilities in that cell. ``summary``:
+``methods`` (names in order), ``model`` (path, parameters, training_distribution), ``calibration`` (merged over the
+random-family L = 12 cells; None without such cells), ``calibration_all`` (all cells) and ``wins`` (per other
+method: cells where general is better / equal / worse).
+
+Sizes: ``n``, ``seed``, ``grids`` (a list of {"families", "L", "T", "noise"}, each a full product), and optionally
+``methods`` (a subset of ``METHODS``) and ``model_file`` (a general model file instead of the models folder's
+``general.safetensors``).
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from ..config import REPO_ROOT
+from ..learn.networks import n_parameters
+from ..learn.store import load_model
+from .unseen import METHODS, calibration_counts, comparison_methods, evaluate_grid, evaluation_set, merge_calibration
+
+GENERAL_FILE = "general.safetensors"
+CNN_FILE = "paper_T0.4.safetensors"
+TAU, M = 0.1, 50  # the evaluation's instances, as in benchmarks/bench_general.py
+TIE = 1e-12  # accuracy difference counted as equal (float rounding only)
+OTHER_FAMILIES = ["erdos_renyi", "ring", "grid", "small_world"]
+ALL_T, ALL_NOISE = [0.4, 1.0, 5.0, 10.0, 50.0], [0.0, 1e-3, 1e-2]
+GENERAL_SIZES = {
+    "quick": {  # n and seed as benchmarks/bench_general.py: its random-lattice cells are the same instances
+        "n": 20,
+        "seed": 1000,
+        "grids": [
+            {"families": ["random"], "L": [8, 12, 16, 24, 32], "T": ALL_T, "noise": ALL_NOISE},
+            {"families": OTHER_FAMILIES, "L": [12, 32], "T": [1.0, 5.0], "noise": [0.0, 1e-3]},
+        ],
+    },
+    "full": {
+        "n": 20,
+        "seed": 1000,
+        "grids": [{"families": ["random", *OTHER_FAMILIES], "L": [8, 12, 16, 24, 32], "T": ALL_T, "noise": ALL_NOISE}],
+    },
+}
+HOW_TO_MAKE = (
+    "make it with the two commands in models/README.md (python -m isingviz train-general ... --out"
+    " models/general.safetensors), or give another general model file as sizes={'model_file': PATH}"
+)
+
+
+def _model_file(sizes: dict[str, Any], ctx: dict[str, Any]) -> Path:
+    """The general model the sweep evaluates; a clear ValueError when it is missing or not a general model."""
+    given = sizes.get("model_file")
+    path = Path(given) if given else Path(ctx["models_dir"]) / GENERAL_FILE
+    if not path.is_file():
+        raise ValueError(f"the general sweep needs a general model file, and {path} does not exist; {HOW_TO_MAKE}")
+    if not load_model(path).is_general:
+        raise ValueError(f"{path} is not a general model (arch='general'); {HOW_TO_MAKE}")
+    return path.resolve()
+
+
+def plan_general(sizes: dict[str, Any], ctx: dict[str, Any]) -> list[dict[str, Any]]:
+    """One task per (family, L, T, noise) of every grid, in grid order; the CNN only where it can run (L = 12)."""
+    model_file = _model_file(sizes, ctx)
+    methods = list(sizes.get("methods", METHODS))
+    unknown = sorted(set(methods) - set(METHODS))
+    if unknown:
+        raise ValueError(f"unknown methods {unknown} in the general sweep's sizes; allowed: {', '.join(METHODS)}")
+    n, seed = int(sizes["n"]), int(sizes["seed"])
+    if n < 1:
+        raise ValueError(f"n must be >= 1 (unseen lattices per cell), got {n}")
+    cnn = Path(ctx["models_dir"]) / CNN_FILE
+    cnn_L = load_model(cnn).config.L if "cnn" in methods and cnn.is_file() else None
+    cfgs = []
+    for grid in sizes["grids"]:
+        for family in grid["families"]:
+            for L in grid["L"]:
+                for T in grid["T"]:
+                    for noise in grid["noise"]:
+                        here = [m for m in methods if m != "cnn" or L == cnn_L]
+                        cfgs.append(
+                            {
+                                "family": family,
+                                "L": int(L),
+                                "T": float(T),
+                                "noise": float(noise),
+                                "n": n,
+                                "seed": seed,
+                                "methods": here,
+                                "model_file": str(model_file),
+                                "cnn_file": str(cnn) if "cnn" in here else None,
+                            }
+                        )
+    return cfgs
+
+
+def task_general(cfg: dict[str, Any]) -> dict[str, Any]:
+    """Every method on the same ``n`` unseen lattices of one cell: ``evaluate_grid``'s row plus ``"calibration"``
+    (``calibration_counts`` of the general model's p(edge), read from the timed forward pass, not a second one)."""
+    L, T, noise, n, seed, family = cfg["L"], cfg["T"], cfg["noise"], cfg["n"], cfg["seed"], cfg["family"]
+    methods = comparison_methods(cfg["model_file"], cfg["cnn_file"], cfg["methods"])
+    row = evaluate_grid(methods, [L], [T], [noise], n, seed, family, TAU, M)[0]
+    if "general" in methods:
+        _, y = evaluation_set(L, T, noise, n, seed, family, TAU, M)  # the same instances: a seeded redraw
+        p_edge = methods["general"](L).proba_[..., 1]  # (n, K): the shared General's last fit, this cell's
+        row["calibration"] = calibration_counts(p_edge, y)
+    return row
+
+
+def rows_general(doc: dict[str, Any]) -> list[dict[str, Any]]:
+    """One flat CSV row per cell: the task result without its calibration counts."""
+    return [{k: v for k, v in t["result"].items() if k != "calibration"} for t in doc["tasks"] if _ok(t)]
+
+
+def _ok(record: dict[str, Any]) -> bool:
+    return "error" not in record["result"]
+
+
+def _display_path(path: str) -> str:
+    p = Path(path)
+    return str(p.relative_to(REPO_ROOT)) if p.is_relative_to(REPO_ROOT) else str(p)
+
+
+def summary_general(records: list[dict[str, Any]]) -> dict[str, Any]:
+    """methods, model (path, parameters, training_distribution), calibration (random L = 12 cells),
+    calibration_all (every cell), wins (per other method: cells where general is better / equal / worse)."""
+    results = [t["result"] for t in records if _ok(t)]
+    methods = [m for m in METHODS if any(m in r for r in results)]
+    model: dict[str, Any] | None = None
+    if records:
+        path = records[0]["config"]["model_file"]
+        try:
+            loaded = load_model(path)
+            model = {
+                "path": _display_path(path),
+                "parameters": n_parameters(loaded.model),
+                "training_distribution": loaded.metadata.get("dataset"),
+            }
+        except (ValueError, OSError):  # the file changed since the run: report what is known
+            model = {"path": _display_path(path), "parameters": None, "training_distribution": None}
+    counted = [r for r in results if "calibration" in r]
+    l12 = [r["calibration"] for r in counted if r["family"] == "random" and r["L"] == 12]
+    wins = {}
+    for m in methods:
+        if m == "general":
+            continue
+        both = [r for r in results if m in r and "general" in r]
+        diff = [r["general"] - r[m] for r in both]  # accuracies over the same pairs: equal counts, equal floats
+        wins[m] = {
+            "better": sum(d > TIE for d in diff),
+            "equal": sum(abs(d) <= TIE for d in diff),
+            "worse": sum(d < -TIE for d in diff),
+        }
+    return {
+        "methods": methods,
+        "model": model,
+        "calibration": merge_calibration(l12) if l12 else None,
+        "calibration_all": merge_calibration([r["calibration"] for r in counted]) if counted else None,
+        "wins": wins,
+    }

@@ -1,0 +1,327 @@
+"""Plotly figures of the ``general`` sweep: the general model on unseen lattices at any L, beside the other methods
+on the same instances. Pure: a sweep document in, a figure or rows out.
+
+``general_figure`` (accuracy vs T per method, one panel per noise), ``general_advantage_figure`` (general minus the
+best other method over L x T), ``general_rows`` (the table), ``reliability_figure`` and ``coverage_accuracy_figure``
+(its calibration blocks). Learned methods are solid lines, non-learned ones dotted; every panel carries the trivial
+"no edge anywhere" accuracy of the same instances (grey dashed).
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Mapping
+from typing import Any
+
+import numpy as np
+import plotly.graph_objects as go
+from plotly.subplots import make_subplots
+
+from ..learn.general.train import FAMILIES
+from ..metrics import LN2
+from .curves import coverage_figure
+from .style import COLORS, LAYOUT, TRIVIAL, Doc, add_trivial, empty_figure, results
+
+GENERAL_METHODS = ("general", "general_r1", "inversion", "binary_ml", "var", "cnn")
+METHOD_TEXT = {
+    "general": "general model",
+    "general_r1": "general model, 1 round",
+    "inversion": "physics inversion",
+    "binary_ml": "binary ML decoder (L ≤ 12)",
+    "var": "VAR (told E)",
+    "cnn": "paper CNN (L = 12)",
+}
+METHOD_LINE = {
+    "general": {"color": COLORS["general"]},
+    "general_r1": {"color": "#ff9896"},
+    "inversion": {"color": "#1f77b4", "dash": "dot"},
+    "binary_ml": {"color": "#9467bd", "dash": "dot"},
+    "var": {"color": "#8c564b", "dash": "dot"},
+    "cnn": {"color": "#2ca02c"},
+}
+FAMILY_TEXT = {"erdos_renyi": "Erdős–Rényi", "small_world": "small world"}  # the others read as they are named
+CALIBRATION_TEXT = {"calibration": "random lattices, L = 12", "calibration_all": "all cells"}
+TWO_LINES = {"margin": {**LAYOUT["margin"], "t": 80}}  # room for a title with a <sup> second line
+
+
+def family_text(family: str) -> str:
+    """How a lattice family is written on the page ("erdos_renyi" -> "Erdős–Rényi")."""
+    return FAMILY_TEXT.get(family, family)
+
+
+def _acc(row: Mapping[str, Any], key: str) -> float | None:
+    """A finite number stored under ``key`` (None when the method did not run in that cell)."""
+    v = row.get(key)
+    ok = isinstance(v, (int, float)) and not isinstance(v, bool) and math.isfinite(v)
+    return float(v) if ok else None
+
+
+def general_methods(doc: Doc) -> list[str]:
+    """The methods of a general-sweep document, in the sweep's order (``summary.methods``, else found in the rows)."""
+    rs = results(doc)
+    listed = (doc.get("summary") or {}).get("methods")
+    if not listed:
+        found = {k for r in rs for k in r if f"{k}_ms" in r}
+        listed = [m for m in GENERAL_METHODS if m in found] + sorted(found - set(GENERAL_METHODS))
+    return [m for m in listed if any(_acc(r, m) is not None for r in rs)]
+
+
+def _family_key(family: str) -> tuple[int, str]:
+    return (FAMILIES.index(family) if family in FAMILIES else len(FAMILIES), family)
+
+
+def general_cells(doc: Doc, family: str | None = None, L: int | None = None) -> list[dict[str, Any]]:
+    """The cells (task results) of a general-sweep document, of one family and L when given, by family, L, T, noise."""
+    rs = [r for r in results(doc) if family in (None, r["family"]) and L in (None, r["L"])]
+    return sorted(rs, key=lambda r: (_family_key(r["family"]), r["L"], r["T"], r["noise"]))
+
+
+def general_choices(doc: Doc) -> dict[str, list[int]]:
+    """Family -> the L values it was evaluated at (families in ``FAMILIES`` order)."""
+    out: dict[str, list[int]] = {}
+    for r in general_cells(doc):
+        out.setdefault(r["family"], [])
+        if r["L"] not in out[r["family"]]:
+            out[r["family"]].append(r["L"])
+    return out
+
+
+def general_default(doc: Doc) -> tuple[str, int] | None:
+    """The (family, L) shown first: random lattices at L = 12 when present, else the first evaluated; None if empty."""
+    choices = general_choices(doc)
+    if not choices:
+        return None
+    family = "random" if "random" in choices else next(iter(choices))
+    Ls = choices[family]
+    return family, 12 if 12 in Ls else Ls[0]
+
+
+def _best_methods(row: Mapping[str, Any], methods: list[str]) -> tuple[float | None, list[str]]:
+    """The best accuracy in a cell among ``methods`` and every method that reaches it (ties: same instances)."""
+    accs = {m: a for m in methods if (a := _acc(row, m)) is not None}
+    if not accs:
+        return None, []
+    best = max(accs.values())
+    return best, [m for m, a in accs.items() if a >= best - 1e-12]
+
+
+def general_rows(doc: Doc, family: str | None = None, L: int | None = None) -> list[dict[str, Any]]:
+    """The generalization table: per cell L, E (mean edges), T, noise, trivial, each method's accuracy, the best
+    method(s) and ms per instance of the general model; a ``family`` column when not filtered by family.
+
+    Accuracies are rounded to 3 decimals, E and ms to 1; a method that did not run in a cell is None.
+    """
+    methods = general_methods(doc)
+    out = []
+    for r in general_cells(doc, family, L):
+        row: dict[str, Any] = {} if family is not None else {"family": r["family"]}
+        row |= {"L": r["L"], "E": round(r["edges"], 1), "T": r["T"], "noise": r["noise"]}
+        row["trivial"] = round(r["trivial"], 3)
+        for m in methods:
+            a = _acc(r, m)
+            row[m] = None if a is None else round(a, 3)
+        row["best"] = ", ".join(_best_methods(r, methods)[1])
+        ms = _acc(r, "general_ms")
+        row["general ms"] = None if ms is None else round(ms, 1)
+        out.append(row)
+    return out
+
+
+def _noise_text(noise: float) -> str:
+    return f"noise {noise:g}" if noise else "clean (noise 0)"
+
+
+def general_figure(doc: Doc, family: str = "random", L: int = 12) -> go.Figure:
+    """Accuracy vs T (log axis) of every method on one (family, L), one panel per noise level; trivial grey dashed."""
+    title = f"unseen {family_text(family)} lattices, L = {L}: accuracy vs T"
+    cells = general_cells(doc, family, L)
+    if not cells:
+        return empty_figure(title)
+    noises = sorted({r["noise"] for r in cells})
+    fig = make_subplots(rows=1, cols=len(noises), shared_yaxes=True, subplot_titles=[_noise_text(n) for n in noises])
+    shown: set[str] = set()
+    for c, noise in enumerate(noises, start=1):
+        cs = [r for r in cells if r["noise"] == noise]
+        Ts = [r["T"] for r in cs]
+        for m in general_methods(doc):
+            ys = [_acc(r, m) for r in cs]
+            if all(y is None for y in ys):
+                continue
+            ms = [_acc(r, f"{m}_ms") for r in cs]
+            trace = go.Scatter(
+                x=Ts,
+                y=ys,
+                name=METHOD_TEXT.get(m, m),
+                mode="lines+markers",
+                line=METHOD_LINE.get(m, {"color": "#17becf"}),
+                legendgroup=m,
+                showlegend=m not in shown,
+                text=["" if t is None else f"{t:.1f} ms per instance" for t in ms],
+                hovertemplate="%{fullData.name}<br>T %{x:g}<br>accuracy %{y:.3f}<br>%{text}<extra></extra>",
+            )
+            fig.add_trace(trace, row=1, col=c)
+            shown.add(m)
+        trivial = go.Scatter(
+            x=Ts,
+            y=[r["trivial"] for r in cs],
+            name="trivial (no edge)",
+            mode="lines",
+            line=TRIVIAL,
+            legendgroup="trivial",
+            showlegend=c == 1,
+            hovertemplate="trivial 'no edge'<br>T %{x:g}<br>accuracy %{y:.3f}<extra></extra>",
+        )
+        fig.add_trace(trivial, row=1, col=c)
+    Ts = sorted({r["T"] for r in cells})
+    fig.update_xaxes(title_text="temperature T", type="log", tickvals=Ts, ticktext=[f"{T:g}" for T in Ts])
+    fig.update_yaxes(title_text="accuracy γ", col=1)
+    E, n = float(np.mean([r["edges"] for r in cells])), cells[0]["n"]
+    sub = f"E ≈ {E:.0f} edges; {n} lattices per cell, one instance each; learned solid, non-learned dotted"
+    return fig.update_layout(title=f"{title}<br><sup>{sub}</sup>", **LAYOUT | TWO_LINES)
+
+
+def general_advantage_figure(doc: Doc, family: str = "random") -> go.Figure:
+    """General model minus the best other method (not a general variant) per (L, T) cell, one panel per noise.
+
+    Green: the general model is ahead; ``*``: it is below the trivial "no edge" guess there.
+    """
+    title = f"general model minus the best other method, unseen {family_text(family)} lattices"
+    cells = general_cells(doc, family)
+    others = [m for m in general_methods(doc) if not m.startswith("general")]
+    if all(_acc(r, "general") is None for r in cells):
+        return empty_figure(title)
+    noises = sorted({r["noise"] for r in cells})
+    Ls, Ts = sorted({r["L"] for r in cells}), sorted({r["T"] for r in cells})
+    fig = make_subplots(rows=1, cols=len(noises), shared_yaxes=True, subplot_titles=[_noise_text(n) for n in noises])
+    diffs = []
+    for c, noise in enumerate(noises, start=1):
+        z = np.full((len(Ls), len(Ts)), np.nan)
+        text = [[""] * len(Ts) for _ in Ls]
+        hover = [["no result"] * len(Ts) for _ in Ls]
+        for r in (r for r in cells if r["noise"] == noise):
+            i, j = Ls.index(r["L"]), Ts.index(r["T"])
+            g, (b, best) = _acc(r, "general"), _best_methods(r, others)
+            if g is None or b is None:
+                continue
+            z[i, j] = g - b
+            below = "*" if g < r["trivial"] else ""
+            text[i][j] = f"{g - b:+.3f}{below}"
+            hover[i][j] = (
+                f"L {r['L']} (E {r['edges']:.0f}), T {r['T']:g}<br>general {g:.3f}<br>best other: {', '.join(best)}"
+                f" {b:.3f}<br>trivial {r['trivial']:.3f}"
+            )
+        diffs.append(z)
+        heat = go.Heatmap(
+            z=z,
+            x=[f"{T:g}" for T in Ts],
+            y=[f"L = {L}" for L in Ls],
+            text=text,
+            texttemplate="%{text}",
+            textfont={"size": 10},
+            customdata=hover,
+            hovertemplate="%{customdata}<extra></extra>",
+            colorscale="PiYG",
+            zmid=0,
+            showscale=c == len(noises),
+            colorbar={"title": {"text": "Δ accuracy"}},
+        )
+        fig.add_trace(heat, row=1, col=c)
+    span = max(0.05, float(np.nanmax(np.abs(diffs)))) if np.isfinite(diffs).any() else 0.05
+    fig.update_traces(zmin=-span, zmax=span)
+    fig.update_xaxes(title_text="T", type="category")
+    fig.update_yaxes(type="category")
+    note = "green: the general model is ahead; * general below the trivial 'no edge' guess"
+    return fig.update_layout(title=f"{title}<br><sup>{note}</sup>", height=max(320, 45 * len(Ls) + 170), **TWO_LINES)
+
+
+def general_wins_text(doc: Doc) -> str:
+    """One line: in how many cells the general model is better / equal / worse than each other method."""
+    wins = (doc.get("summary") or {}).get("wins") or {}
+    parts = [f"{m} {w['better']} / {w['equal']} / {w['worse']}" for m, w in wins.items() if isinstance(w, Mapping)]
+    if not parts:
+        return ""
+    return "General model against each method, cells where it is better / equal / worse: " + " · ".join(parts) + "."
+
+
+def general_model_text(doc: Doc) -> str:
+    """The evaluated model in one line: file, parameters and the range of its fresh training lattices."""
+    model = (doc.get("summary") or {}).get("model") or {}
+    if not model:
+        return ""
+    text = f"model `{model.get('path', '?')}`"
+    if isinstance(model.get("parameters"), int):
+        text += f" ({model['parameters']:,} parameters)"
+    td = model.get("training_distribution") or {}
+    ranges = [f"{k} {td[f'{k}_min']:g}–{td[f'{k}_max']:g}" for k in ("L", "T") if f"{k}_min" in td and f"{k}_max" in td]
+    if ranges:
+        text += f", trained on freshly drawn lattices ({', '.join(ranges)}), none of them the evaluated ones"
+    return text + "."
+
+
+def general_calibrations(doc: Doc) -> dict[str, Mapping[str, Any]]:
+    """The non-empty calibration blocks of a general-sweep document, keyed as in its summary (``CALIBRATION_TEXT``)."""
+    summary = doc.get("summary") or {}
+    return {k: summary[k] for k in CALIBRATION_TEXT if isinstance(summary.get(k), Mapping) and summary[k].get("pairs")}
+
+
+def calibration_trivial(cal: Mapping[str, Any]) -> float | None:
+    """Accuracy of "no edge anywhere" on a calibration block's pairs: 1 - sum(count * edge_frequency) / sum(count)."""
+    bins = cal.get("reliability") or []
+    n = sum(b["count"] for b in bins)
+    return 1.0 - sum(b["count"] * b["edge_frequency"] for b in bins) / n if n else None
+
+
+def _calibration_title(name: str, cal: Mapping[str, Any]) -> str:
+    parts = [f"{cal['pairs']:,} pairs"] if isinstance(cal.get("pairs"), int) else []
+    trivial = calibration_trivial(cal)
+    if _acc(cal, "accuracy") is not None and trivial is not None:
+        parts.append(f"accuracy {cal['accuracy']:.3f}, trivial {trivial:.3f}")
+    return f"{name}<br><sup>{'; '.join(parts)}</sup>" if parts else name
+
+
+def reliability_figure(cal: Mapping[str, Any] | None) -> go.Figure:
+    """Reliability diagram of the general model's p(edge): per bin of p, the mean p vs the observed edge frequency.
+
+    Points on the diagonal are calibrated (of the pairs given p = 0.3, 30 % are edges). Grey bars: pairs per bin
+    (right axis). ``cal``: a calibration block, ``{"reliability": [{"bin", "count", "mean_p", "edge_frequency"}]}``.
+    """
+    bins = [b for b in (cal or {}).get("reliability") or [] if b.get("count")]
+    if not bins:
+        return empty_figure("reliability of p(edge)")
+    fig = make_subplots(specs=[[{"secondary_y": True}]])
+    centre = [(b["bin"][0] + b["bin"][1]) / 2 for b in bins]
+    width = [b["bin"][1] - b["bin"][0] for b in bins]
+    counts = [b["count"] for b in bins]
+    bars = go.Bar(x=centre, y=counts, width=width, name="pairs per bin", marker={"color": "#7f7f7f"}, opacity=0.25)
+    fig.add_trace(bars.update(hovertemplate="%{y} pairs<extra></extra>"), secondary_y=True)
+    diagonal = go.Scatter(x=[0, 1], y=[0, 1], mode="lines", name="calibrated", line={"color": "black", "dash": "dash"})
+    fig.add_trace(diagonal.update(hoverinfo="skip"), secondary_y=False)
+    points = go.Scatter(
+        x=[b["mean_p"] for b in bins],
+        y=[b["edge_frequency"] for b in bins],
+        mode="lines+markers",
+        name="general model",
+        line={"color": COLORS["general"]},
+        customdata=[[b["bin"][0], b["bin"][1], b["count"]] for b in bins],
+        hovertemplate="p(edge) in [%{customdata[0]:.1f}, %{customdata[1]:.1f}): %{customdata[2]} pairs<br>"
+        "mean p %{x:.3f}<br>edge frequency %{y:.3f}<extra></extra>",
+    )
+    fig.add_trace(points, secondary_y=False)
+    fig.update_xaxes(title_text="predicted p(edge), mean in bin", range=[0, 1])
+    fig.update_yaxes(title_text="observed edge frequency", range=[0, 1.02], secondary_y=False)
+    fig.update_yaxes(title_text="pairs", showgrid=False, rangemode="tozero", secondary_y=True)
+    return fig.update_layout(title=_calibration_title("reliability of p(edge)", cal or {}), **LAYOUT | TWO_LINES)
+
+
+def coverage_accuracy_figure(cal: Mapping[str, Any] | None) -> go.Figure:
+    """Coverage eta and accuracy gamma of the kept pairs (entropy S < S_c) vs S_c (``curves.coverage_figure``), with
+    the trivial "no edge" accuracy of the same pairs. ``cal["coverage"]``: thresholds, coverage, accuracy lists."""
+    curve = (cal or {}).get("coverage") or {}
+    if not curve.get("thresholds"):
+        return empty_figure("coverage and accuracy vs S_c")
+    fig = coverage_figure(curve)
+    fig.update_traces(mode="lines+markers")
+    add_trivial(fig, calibration_trivial(cal or {}))
+    fig.update_xaxes(range=[0, max(LN2, *curve["thresholds"]) * 1.02])
+    title = _calibration_title("coverage η and accuracy γ vs S_c (entropy S < S_c kept)", cal or {})
+    return fig.update_layout(title=title, **LAYOUT | TWO_LINES)

@@ -1,0 +1,172 @@
+"""The general model's training recipe: what ``python -m isingviz train-general``, the app's Train page
+(``isingviz.jobs.general.GeneralTrainingJob``) and ``benchmarks/bench_general.py --train-steps`` share.
+
+``recipe_config`` turns steps, seed, peak lr and other field overrides into a ``GeneralTrainConfig`` and
+``recipe_overrides`` goes back; ``reproduce_command`` is the CLI line that repeats a run; ``general_metadata`` is
+the model file's metadata (training distribution, history, metrics, notes with that command);
+``train_and_save_general`` trains (``train.train_general``), optionally continuing from a model file, with
+step / time limits, and saves the best model.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import time
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any
+
+from ..networks import n_parameters
+from ..store import SUFFIX, load_model, save_model
+from ..train import ProgressFn, StopFlag, TrainResult, _stop_requested
+from .train import GeneralTrainConfig, general_model_config, train_general
+
+# Fields with their own argument in train_and_save_general (and flag in the CLI); the others go in ``overrides``.
+RECIPE_FIELDS = ("steps", "seed", "lr")
+
+
+def recipe_config(
+    steps: int, seed: int = 0, lr: float = 2e-3, overrides: Mapping[str, Any] | None = None
+) -> GeneralTrainConfig:
+    """The ``GeneralTrainConfig`` of a training recipe: ``steps``, ``seed``, peak ``lr``, a history record every
+    max(10, steps // 20) steps, and ``overrides`` (other fields, e.g. {"L_power": 2}; they win) over the defaults."""
+    if isinstance(steps, bool) or not isinstance(steps, int) or steps < 1:
+        raise ValueError(f"steps must be an integer >= 1 (Adam steps in all), got {steps!r}")
+    base = {"steps": steps, "steps_per_epoch": max(10, steps // 20), "seed": seed, "lr": lr}
+    return GeneralTrainConfig.from_dict(base | dict(overrides or {}))
+
+
+def recipe_overrides(tc: GeneralTrainConfig) -> dict[str, Any]:
+    """The ``overrides`` that, with ``tc``'s steps, seed and lr, give ``tc`` back through ``recipe_config`` (the
+    fields where ``tc`` differs from the recipe's defaults, in field order)."""
+    recipe = recipe_config(tc.steps, tc.seed, tc.lr).to_dict()
+    return {k: v for k, v in tc.to_dict().items() if k not in RECIPE_FIELDS and v != recipe[k]}
+
+
+def reproduce_command(
+    out: str | os.PathLike,
+    steps: int,
+    threads: int,
+    seed: int,
+    lr: float,
+    init: str | os.PathLike | None = None,
+    overrides: Mapping[str, Any] | None = None,
+    stopped_at: int | None = None,
+) -> str:
+    """The ``python -m isingviz train-general`` command line that trains the same model (``stopped_at``: the step a
+    stopped run reached, given as --stop-after-steps so a run stopped by time or Ctrl-C can be repeated)."""
+    cmd = f"python -m isingviz train-general --steps {steps} --threads {threads} --seed {seed} --lr {lr!r}"
+    if init is not None:
+        cmd += f" --init {init}"
+    for k, v in (overrides or {}).items():
+        cmd += f" --set {k}={json.dumps(v)}"
+    if stopped_at is not None:
+        cmd += f" --stop-after-steps {stopped_at}"
+    return f"{cmd} --out {out}"
+
+
+def training_summary(res: TrainResult) -> dict[str, Any]:
+    """Headline numbers of a run: steps_done, stopped, seconds, best_epoch, held_out_accuracy (None if no record)."""
+    h = res.history
+    return {
+        "steps_done": h[-1]["step"] if h else 0,
+        "stopped": res.stopped,
+        "seconds": h[-1]["seconds"] if h else 0.0,
+        "best_epoch": res.best_epoch,
+        "held_out_accuracy": max(r["test_accuracy"] for r in h) if h else None,
+    }
+
+
+def general_metadata(
+    res: TrainResult,
+    tc: GeneralTrainConfig,
+    *,
+    threads: int,
+    out: str | os.PathLike,
+    init: str | os.PathLike | None = None,
+    overrides: Mapping[str, Any] | None = None,
+    name: str = "general",
+) -> dict[str, Any]:
+    """The metadata arguments of ``store.save_model`` / ``model_to_bytes`` for a trained general model.
+
+    ``T`` = 1 (nominal: each instance's T is given per call) and ``tc``'s tau; ``dataset``: the ``GeneralTrainConfig``
+    (the training distribution); ``history``; ``metrics``: ``training_summary`` plus the parameter count and
+    ``threads``; ``notes``: what the model reads and the ``reproduce_command`` (with ``out``, ``init``, ``overrides``
+    as the recipe was given, and --stop-after-steps when the run was stopped); ``name``.
+    """
+    summary = training_summary(res)
+    stopped_at = summary["steps_done"] if res.stopped != "completed" else None
+    command = reproduce_command(out, tc.steps, threads, tc.seed, tc.lr, init, overrides, stopped_at)
+    notes = (
+        f"general model: any L and M; trained on fresh lattices, T log-uniform in [{tc.T_min}, {tc.T_max}]"
+        f" (metadata T = 1 is nominal: pass each instance's T); reproduce with: {command}"
+    )
+    metrics = {**summary, "n_parameters": n_parameters(res.model), "threads": threads}
+    meta = {"dataset": tc.to_dict(), "history": res.history, "metrics": metrics, "name": name, "notes": notes}
+    return {"T": 1.0, "tau": tc.tau, **meta}
+
+
+def train_and_save_general(
+    out: str | os.PathLike,
+    *,
+    steps: int,
+    threads: int = 1,
+    seed: int = 0,
+    lr: float = 2e-3,
+    init: str | os.PathLike | None = None,
+    overrides: Mapping[str, Any] | None = None,
+    stop_after_steps: int | None = None,
+    max_seconds: float | None = None,
+    stop: StopFlag = None,
+    progress: ProgressFn | None = None,
+    overwrite: bool = False,
+    name: str = "general",
+) -> tuple[TrainResult, Path]:
+    """Train the general model with ``recipe_config(steps, seed, lr, overrides)`` and save the best one to ``out``.
+
+    Args:
+        out: model file to write (.safetensors); an existing file is refused (before training) unless ``overwrite``.
+        threads: torch CPU threads while training (the result is deterministic for a seed and thread count).
+        init: a general model file to continue from (its weights and architecture; the schedule starts afresh).
+        overrides: other ``GeneralTrainConfig`` fields; ``steps``, ``seed`` and ``lr`` have their own arguments.
+        stop_after_steps: stop after this many steps (a stopped run is repeated exactly this way).
+        max_seconds: stop after this many seconds of training; ``stop``: a flag or callable checked before every
+            step (Ctrl-C in the CLI). Any stop keeps and saves the best model so far.
+        progress: ``train_general``'s progress callback.
+
+    Returns the ``TrainResult`` and the path written. The file's ``dataset`` metadata is the ``GeneralTrainConfig``,
+    its ``metrics`` are ``training_summary`` plus the parameter count and threads, and its ``notes`` give the
+    ``python -m isingviz train-general`` command that reproduces it (``reproduce_command``).
+    """
+    path = Path(out)
+    if path.suffix != SUFFIX:
+        raise ValueError(f"the model file must end in {SUFFIX}, got {path.name!r}")
+    if path.exists() and not overwrite:
+        raise ValueError(f"{path} already exists; pass --overwrite (overwrite=True) to replace it")
+    clash = sorted(set(overrides or {}) & set(RECIPE_FIELDS))
+    if clash:
+        raise ValueError(f"{', '.join(clash)} have their own argument (--steps, --seed, --lr), not an override")
+    if isinstance(threads, bool) or not isinstance(threads, int) or threads < 1:
+        raise ValueError(f"threads must be an integer >= 1, got {threads!r}")
+    if stop_after_steps is not None and (not isinstance(stop_after_steps, int) or stop_after_steps < 0):
+        raise ValueError(f"stop_after_steps must be an integer >= 0 or None, got {stop_after_steps!r}")
+    if max_seconds is not None and not max_seconds > 0:
+        raise ValueError(f"max_seconds must be > 0 or None, got {max_seconds!r}")
+    tc = recipe_config(steps, seed, lr, overrides)
+    base = load_model(init) if init is not None else None
+    if base is not None and not base.is_general:
+        raise ValueError(f"--init must be a general model (arch='general'), got arch={base.config.arch!r}")
+    cfg = base.config if base else general_model_config(tc.tau)
+    deadline = time.perf_counter() + (max_seconds or 0.0)
+    checks = iter(range(10**12))  # train_general asks once before every step: the n-th ask comes after n-1 steps
+
+    def should_stop() -> bool:
+        counted = stop_after_steps is not None and next(checks) >= stop_after_steps
+        late = max_seconds is not None and time.perf_counter() > deadline
+        return counted or late or _stop_requested(stop)
+
+    net = base.model if base else None
+    res = train_general(cfg, tc, init=net, threads=threads, stop=should_stop, progress=progress)
+    meta = general_metadata(res, tc, threads=threads, out=path, init=init, overrides=overrides, name=name)
+    return res, save_model(path, res.model, cfg, **meta, overwrite=overwrite)

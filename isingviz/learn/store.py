@@ -1,0 +1,401 @@
+"""Model files: one self-describing ``NAME.safetensors`` per network, loaded without pickle.
+
+The safetensors header metadata holds one key, ``"isingviz"``, whose value is a JSON document::
+
+    {"format": "isingviz-model", "version": 1, "model_config": {...}, "train_config": {...} | null,
+     "T": 0.4, "tau": 0.1, "M": 50, "encoding": "saturation", "dataset": {...} | null,
+     "history": [{...}, ...], "metrics": {...}, "package_version": "0.1.0", "created": "2025-...Z",
+     "name": "...", "notes": "..."}
+
+``load_model`` checks the header, the metadata, the tensor names, shapes and dtypes before deserializing
+anything, rebuilds the network with ``build_model(ModelConfig.from_dict(...))`` and never calls pickle or
+``torch.load``; every problem is a ``ValueError`` saying what is wrong.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import os
+import struct
+import tempfile
+from dataclasses import dataclass
+from datetime import datetime, timezone
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import safetensors.torch
+import torch
+from torch import nn
+
+from .. import __version__
+from .cnn import encode
+from .model_config import GENERAL_ARCHITECTURES, ModelConfig
+from .networks import build_model, n_parameters
+from .train import predict_log_proba
+
+FORMAT = "isingviz-model"
+VERSION = 1
+META_KEY = "isingviz"
+SUFFIX = ".safetensors"
+MAX_HEADER_BYTES = 16_000_000  # header JSON (metadata + tensor table); a long history is ~1 MB
+_DOC_TYPES = {"history": list, "metrics": dict}
+_DOC_OPTIONAL = {"dataset": dict, "train_config": dict, "name": str, "notes": str}  # may also be null or absent
+_NOT_SAFETENSORS = "this looks like a pickle / torch.save file; only .safetensors model files are accepted"
+
+
+def _jsonable(x: Any, where: str) -> Any:
+    """Plain JSON types: dicts with str keys, lists, str, bool, int, finite float (NaN/inf -> None)."""
+    if hasattr(x, "to_dict"):
+        x = x.to_dict()
+    if isinstance(x, dict):
+        return {str(k): _jsonable(v, where) for k, v in x.items()}
+    if isinstance(x, (list, tuple, np.ndarray)):
+        return [_jsonable(v, where) for v in x]
+    if isinstance(x, np.generic):
+        x = x.item()
+    if x is None or isinstance(x, (str, bool, int)):
+        return x
+    if isinstance(x, float):
+        return x if math.isfinite(x) else None
+    raise ValueError(f"{where} must hold only JSON values (dict, list, str, number, bool, None), got {type(x)}")
+
+
+def _expected_shapes(config: ModelConfig) -> dict[str, tuple[int, ...]]:
+    """Parameter names and shapes of ``build_model(config)``, computed on the meta device (no memory)."""
+    with torch.device("meta"):
+        model = build_model(config)
+    return {k: tuple(v.shape) for k, v in model.state_dict().items()}
+
+
+def model_to_bytes(
+    model: nn.Module,
+    config: ModelConfig,
+    *,
+    T: float,
+    tau: float,
+    dataset: dict | None = None,
+    train_config: dict | None = None,
+    history: list | None = None,
+    metrics: dict | None = None,
+    name: str | None = None,
+    notes: str | None = None,
+) -> bytes:
+    """The model file's content: float32 weights of ``model.state_dict()`` plus the JSON metadata document.
+
+    ``tau`` must equal ``config.tau``; ``T`` must be finite and > 0. ``dataset`` and ``train_config`` may be
+    dicts or objects with ``to_dict()`` (``DatasetSpec``, ``TrainConfig``).
+    """
+    config.validate()
+    T, tau = float(T), float(tau)
+    if not (math.isfinite(T) and T > 0):
+        raise ValueError(f"temperature T must be finite and > 0, got {T}")
+    if tau != config.tau:
+        raise ValueError(f"tau={tau} differs from the model config's tau={config.tau}; they must match")
+    expected = _expected_shapes(config)
+    state = model.state_dict()
+    got = {k: tuple(v.shape) for k, v in state.items()}
+    if got != expected:
+        raise ValueError(f"the model's weights do not match build_model(config): {_shape_diff(expected, got)}")
+    tensors = {k: v.detach().to("cpu", torch.float32).contiguous() for k, v in state.items()}
+    if not all(bool(torch.isfinite(t).all()) for t in tensors.values()):
+        raise ValueError("the model has NaN or infinite weights; refusing to save it")
+    doc = {
+        "format": FORMAT,
+        "version": VERSION,
+        "model_config": config.to_dict(),
+        "train_config": _jsonable(train_config, "train_config"),
+        "T": T,
+        "tau": tau,
+        "M": config.M,
+        "encoding": config.encoding,
+        "dataset": _jsonable(dataset, "dataset"),
+        "history": _jsonable(list(history or []), "history"),
+        "metrics": _jsonable(dict(metrics or {}), "metrics"),
+        "package_version": __version__,
+        "created": datetime.now(timezone.utc).isoformat(timespec="seconds").replace("+00:00", "Z"),
+    }
+    for key, text in (("name", name), ("notes", notes)):
+        if text is not None:
+            if not isinstance(text, str):
+                raise ValueError(f"{key} must be a string, got {type(text)}")
+            doc[key] = text
+    meta = json.dumps(doc, allow_nan=False, separators=(",", ":"))
+    return safetensors.torch.save(tensors, metadata={META_KEY: meta})
+
+
+def save_model(
+    path: str | os.PathLike,
+    model: nn.Module,
+    config: ModelConfig,
+    *,
+    T: float,
+    tau: float,
+    dataset: dict | None = None,
+    train_config: dict | None = None,
+    history: list | None = None,
+    metrics: dict | None = None,
+    name: str | None = None,
+    notes: str | None = None,
+    overwrite: bool = False,
+) -> Path:
+    """Write ``model_to_bytes(...)`` (same arguments) to ``path`` (must end in .safetensors) atomically.
+
+    A temporary file in the same folder is renamed into place; an existing file is never replaced unless
+    ``overwrite=True`` (otherwise ``ValueError``). Returns the path written.
+    """
+    path = Path(path)
+    if path.suffix != SUFFIX:
+        raise ValueError(f"model files must end in {SUFFIX}, got {path.name!r}")
+    if path.exists() and not overwrite:
+        raise ValueError(f"{path} already exists; pass overwrite=True to replace it")
+    data = model_to_bytes(
+        model,
+        config,
+        T=T,
+        tau=tau,
+        dataset=dataset,
+        train_config=train_config,
+        history=history,
+        metrics=metrics,
+        name=name,
+        notes=notes,
+    )
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.stem}.", suffix=".tmp")
+    try:
+        with os.fdopen(fd, "wb") as f:
+            f.write(data)
+            f.flush()
+            os.fsync(f.fileno())
+        os.chmod(tmp, 0o644)  # mkstemp makes 0600; a model file is meant to be read by the app's server user
+        if overwrite:
+            os.replace(tmp, path)
+        else:
+            try:
+                os.link(tmp, path)  # atomic, and fails if the target appeared meanwhile
+            except FileExistsError:
+                raise ValueError(f"{path} already exists; pass overwrite=True to replace it") from None
+    finally:
+        if os.path.exists(tmp):
+            os.unlink(tmp)
+    return path
+
+
+def _shape_diff(expected: dict[str, tuple], got: dict[str, tuple]) -> str:
+    missing, extra = sorted(set(expected) - set(got)), sorted(set(got) - set(expected))
+    wrong = [
+        f"{k}: {got[k]} instead of {expected[k]}" for k in sorted(set(expected) & set(got)) if got[k] != expected[k]
+    ]
+    parts = [f"missing {missing}"] * bool(missing) + [f"unexpected {extra}"] * bool(extra) + wrong[:5]
+    return "; ".join(parts)
+
+
+def _read_source(source: str | os.PathLike | bytes, max_bytes: int) -> tuple[bytes, Path | None]:
+    """The file's bytes, refusing anything over ``max_bytes`` (a path's size is checked before reading)."""
+    path, what = None, "model data"
+    if isinstance(source, (bytes, bytearray, memoryview)):
+        data = bytes(source)
+    else:
+        path = Path(source)
+        what = f"model file {path.name}"
+        if not path.is_file():
+            raise ValueError(f"no model file at {path}")
+        if path.stat().st_size > max_bytes:
+            raise ValueError(f"{what} is {path.stat().st_size:,} bytes, over the limit of {max_bytes:,}")
+        with open(path, "rb") as f:
+            data = f.read(max_bytes + 1)
+    if len(data) > max_bytes:
+        raise ValueError(f"{what} is over the limit of {max_bytes:,} bytes ({len(data):,} read)")
+    return data, path
+
+
+def _no_duplicates(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
+    d = dict(pairs)
+    if len(d) != len(pairs):
+        raise ValueError("duplicate keys")
+    return d
+
+
+def _refuse_constant(const: str) -> None:
+    raise ValueError(f"{const} is not JSON")
+
+
+def _loads(text: str | bytes) -> Any:
+    """Strict JSON: no NaN/Infinity, no duplicate keys (a second parser could read those differently)."""
+    return json.loads(text, parse_constant=_refuse_constant, object_pairs_hook=_no_duplicates)
+
+
+def _parse_header(data: bytes) -> dict[str, Any]:
+    """The safetensors header: u64 little-endian length N, then N bytes of JSON (tensor table + metadata)."""
+    if len(data) < 8:
+        raise ValueError(f"not a model file: {len(data)} bytes, shorter than the 8-byte safetensors header length")
+    (n,) = struct.unpack("<Q", data[:8])
+    plausible = 2 <= n <= min(len(data) - 8, MAX_HEADER_BYTES) and data[8:9] == b"{"
+    if not plausible and (data[:1] == b"\x80" or data[:4] == b"PK\x03\x04"):
+        raise ValueError(_NOT_SAFETENSORS)
+    if not plausible:
+        raise ValueError(f"not a safetensors file: header length {n:,} is absurd for a file of {len(data):,} bytes")
+    try:
+        header = _loads(data[8 : 8 + n].decode("utf-8"))
+    except (UnicodeDecodeError, ValueError) as e:
+        raise ValueError(f"not a safetensors file: the header is not valid JSON ({e})") from None
+    if not isinstance(header, dict):
+        raise ValueError("not a safetensors file: the header is not a JSON object")
+    return header
+
+
+def _config_from_dict(d: Any) -> ModelConfig:
+    try:
+        return ModelConfig.from_dict(d)
+    except (TypeError, ValueError) as e:
+        raise ValueError(f"metadata 'model_config' is refused: {e}") from None
+
+
+def _check_metadata(header: dict[str, Any]) -> tuple[dict[str, Any], ModelConfig]:
+    meta = header.get("__metadata__")
+    if not isinstance(meta, dict):
+        raise ValueError("not an isingviz model file: the safetensors header has no '__metadata__'")
+    text = meta.get(META_KEY)
+    if not isinstance(text, str):
+        raise ValueError(f"not an isingviz model file: the metadata has no {META_KEY!r} entry")
+    try:
+        doc = _loads(text)
+    except ValueError as e:
+        raise ValueError(f"the {META_KEY!r} metadata is not valid JSON ({e})") from None
+    if not isinstance(doc, dict):
+        raise ValueError(f"the {META_KEY!r} metadata must be a JSON object")
+    if doc.get("format") != FORMAT:
+        raise ValueError(f"metadata format is {doc.get('format')!r}, expected {FORMAT!r}")
+    if doc.get("version") != VERSION:
+        raise ValueError(f"metadata version {doc.get('version')!r} is not supported (this isingviz reads {VERSION})")
+    config = _config_from_dict(doc.get("model_config"))
+    T = doc.get("T")
+    if isinstance(T, bool) or not isinstance(T, (int, float)) or not (math.isfinite(T) and T > 0):
+        raise ValueError(f"metadata 'T' must be a finite number > 0, got {T!r}")
+    for key, want in (("tau", config.tau), ("M", config.M), ("encoding", config.encoding)):
+        if doc.get(key) != want:
+            raise ValueError(f"metadata {key!r}={doc.get(key)!r} contradicts model_config's {want!r}")
+    for key, kind in {**_DOC_TYPES, **_DOC_OPTIONAL}.items():
+        if not (isinstance(doc.get(key), kind) or (doc.get(key) is None and key in _DOC_OPTIONAL)):
+            raise ValueError(f"metadata {key!r} has the wrong type {type(doc.get(key)).__name__}")
+    if not all(isinstance(h, dict) for h in doc["history"]):
+        raise ValueError("metadata 'history' must be a list of objects (one per epoch)")
+    return doc, config
+
+
+def _check_tensors(header: dict[str, Any], config: ModelConfig) -> None:
+    table = {k: v for k, v in header.items() if k != "__metadata__"}
+    for k, v in table.items():
+        if not isinstance(v, dict) or not isinstance(v.get("shape"), list):
+            raise ValueError(f"tensor {k!r} has a malformed header entry")
+        if v.get("dtype") != "F32":
+            raise ValueError(f"tensor {k!r} has dtype {v.get('dtype')!r}; only float32 (F32) weights are accepted")
+    got = {k: tuple(v["shape"]) for k, v in table.items()}
+    expected = _expected_shapes(config)
+    if got != expected:
+        raise ValueError(f"the weights do not match the architecture in model_config: {_shape_diff(expected, got)}")
+
+
+@dataclass
+class LoadedModel:
+    """A checked network with its metadata. ``model`` is on the CPU in eval mode."""
+
+    metadata: dict[str, Any]
+    config: ModelConfig
+    model: nn.Module
+    path: Path | None = None
+
+    @property
+    def name(self) -> str:
+        return self.metadata.get("name") or (self.path.stem if self.path else "unnamed")
+
+    @property
+    def T(self) -> float:
+        return float(self.metadata["T"])
+
+    @property
+    def tau(self) -> float:
+        return float(self.metadata["tau"])
+
+    def log_proba(self, instances: np.ndarray, T: Any = None) -> np.ndarray:
+        """Instances (B, L, M) -> log-probabilities (B, K, 2) float64; one (L, M) instance -> (K, 2).
+
+        CNNs read instances of their own L, M and T. The general model (``arch="general"``) reads any L and M and
+        needs the instances' temperature ``T`` (a scalar or one per instance).
+        """
+        x = np.asarray(instances, dtype=np.float64)
+        single = x.ndim == 2
+        x = x[None] if single else x
+        if self.is_general:
+            if T is None:
+                raise ValueError("the general model needs the temperature T of the instances")
+            if x.ndim != 3 or not 2 <= x.shape[1] <= 64 or x.shape[2] < 3:
+                raise ValueError(f"instances must have shape (B, L, M) with 2 <= L <= 64 and M >= 3, got {x.shape}")
+            T_arr = np.broadcast_to(np.asarray(T, dtype=np.float64), (x.shape[0],)).copy()
+            if not (np.all(np.isfinite(T_arr)) and np.all(T_arr > 0)):
+                raise ValueError(f"temperature T must be finite and > 0, got {T!r}")
+            with torch.no_grad():
+                out = np.concatenate(
+                    [
+                        self.model(
+                            torch.from_numpy(x[i : i + 256]), torch.from_numpy(T_arr[i : i + 256]), self.config.tau
+                        )
+                        .double()
+                        .numpy()
+                        for i in range(0, x.shape[0], 256)
+                    ]
+                )
+            return out[0] if single else out
+        L, M = self.config.L, self.config.M
+        if x.ndim != 3 or x.shape[1:] != (L, M):
+            raise ValueError(f"instances must have shape (B, {L}, {M}) or ({L}, {M}) for this model, got {x.shape}")
+        logp = predict_log_proba(self.model, encode(x, self.config.encoding, self.config.tau))  # (B, K, 2)
+        out = logp.double().numpy()
+        return out[0] if single else out
+
+    def predict_proba(self, instances: np.ndarray, T: Any = None) -> np.ndarray:
+        """Instances (B, L, M) -> p (B, K, 2), rows summing to 1 (index 1 = edge); (L, M) -> (K, 2)."""
+        p = np.exp(self.log_proba(instances, T))
+        return p / p.sum(axis=-1, keepdims=True)
+
+    @property
+    def is_general(self) -> bool:
+        """True for the general model family (any L and M, temperature given per call)."""
+        return self.config.arch in GENERAL_ARCHITECTURES
+
+    def summary(self) -> str:
+        c, m = self.config, self.metadata.get("metrics", {})
+        acc = m.get("test_accuracy", m.get("accuracy"))
+        if acc is None:
+            acc = next((h.get("test_accuracy") for h in reversed(self.metadata.get("history", [])) if h), None)
+        text = (
+            f"{self.name}: {c.arch} L={c.L} M={c.M} encoding={c.encoding} T={self.T:g} tau={self.tau:g},"
+            f" {n_parameters(self.model):,} parameters, {len(self.metadata.get('history', []))} epochs"
+        )
+        return text + (f", test accuracy {acc:.4f}" if isinstance(acc, (int, float)) else "")
+
+
+def load_model(source: str | os.PathLike | bytes, *, max_bytes: int = 50_000_000) -> LoadedModel:
+    """Read and check a model file (path or bytes); ``ValueError`` saying what is wrong when it is refused."""
+    data, path = _read_source(source, max_bytes)
+    header = _parse_header(data)
+    doc, config = _check_metadata(header)
+    _check_tensors(header, config)
+    try:
+        tensors = safetensors.torch.load(data)
+    except Exception as e:  # safetensors' own error type for truncated or inconsistent files
+        raise ValueError(f"corrupt or truncated safetensors file: {e}") from None
+    for k, t in tensors.items():
+        if not bool(torch.isfinite(t).all()):
+            raise ValueError(f"tensor {k!r} holds NaN or infinite weights")
+    model = build_model(config)
+    model.load_state_dict(tensors, strict=True)
+    return LoadedModel(metadata=doc, config=config, model=model.eval(), path=path)
+
+
+def list_models(folder: str | os.PathLike) -> list[Path]:
+    """The ``*.safetensors`` files in ``folder`` (not recursive), sorted by name; [] if it does not exist."""
+    folder = Path(folder)
+    return sorted(p for p in folder.glob(f"*{SUFFIX}") if p.is_file()) if folder.is_dir() else []

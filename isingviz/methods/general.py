@@ -1,0 +1,119 @@
+"""The general model (``isingviz.learn.general``) as a reconstruction method: ``General``, registered as ``"general"``.
+
+It reads one instance of any L and M at a known T and tau and returns pair probabilities, like the CNN but for
+lattices it has never seen. ``reconstruct("general", X, T=T, tau=tau)`` uses the shipped
+``models/general.safetensors``; ``model=`` takes another file, a ``LoadedModel`` or a ``GeneralNet``.
+"""
+
+from __future__ import annotations
+
+import functools
+import os
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import torch
+from torch import nn
+
+from ..config import models_dir
+from .base import Reconstructor
+
+
+def shipped_general_path() -> Path:
+    """Where the shipped general model lives: ``ISINGVIZ_MODELS`` (default ``models/``) / general.safetensors."""
+    return models_dir() / "general.safetensors"
+
+
+@functools.lru_cache(maxsize=4)
+def _load(path: str, mtime: float) -> nn.Module:
+    from ..learn.store import load_model  # the store is only needed when a file is given
+
+    return load_model(path).model
+
+
+def as_general_net(model: Any = None) -> nn.Module:
+    """The ``GeneralNet`` in ``model``: a GeneralNet, a ``LoadedModel`` of one, a model file (path or bytes), or
+    None for the shipped ``models/general.safetensors`` (``ISINGVIZ_MODELS`` overrides the folder)."""
+    if model is None:
+        model = shipped_general_path()
+        if not model.is_file():
+            raise ValueError(
+                f"general: no model given and the shipped {model} is missing; make it with the command in"
+                " models/README.md (python -m isingviz train-general ...) or pass model=..."
+            )
+    if isinstance(model, (str, os.PathLike)):
+        path = Path(model)
+        if not path.is_file():
+            raise ValueError(f"general: model file {path} not found")
+        model = _load(str(path.resolve()), path.stat().st_mtime)
+    elif isinstance(model, bytes):
+        from ..learn.store import load_model
+
+        model = load_model(model)
+    net = getattr(model, "model", model)  # a LoadedModel holds the network in .model
+    if not (isinstance(net, nn.Module) and hasattr(net, "pair_logits")):
+        raise ValueError(
+            f"general needs a GeneralNet, a LoadedModel of one or a model file, got {type(model).__name__}"
+        )
+    return net
+
+
+class General(Reconstructor):
+    """The general model (``isingviz.learn.general.net``): any L and M, one instance, knows T and tau.
+
+    Score = the network's pair probability of an edge; rule: threshold 1/2 (argmax). ``threads`` (default 1)
+    is the torch CPU thread count while predicting. ``rounds`` (default: the model's) runs fewer or more
+    refinement rounds: every round's output was trained, so fewer rounds trade accuracy for time. ``model``
+    defaults to the shipped ``models/general.safetensors`` (loaded once per process).
+    """
+
+    name = "general"
+    needs = ("T", "tau")
+    has_proba = True
+
+    def __init__(self, model: Any = None, threads: int | None = 1, batch: int = 64, rounds: int | None = None) -> None:
+        self.model = as_general_net(model)
+        if rounds is not None and not 0 <= rounds <= 16:
+            raise ValueError(f"rounds must be in 0..16 or None, got {rounds}")
+        self.threads, self.batch, self.rounds = threads, batch, rounds
+
+    def __repr__(self) -> str:
+        return f"General(threads={self.threads!r}, rounds={self.rounds!r})"
+
+    def _fit(self, x: np.ndarray, know: dict[str, Any]) -> tuple[np.ndarray, np.ndarray]:
+        p1 = predict_edge_proba(
+            self.model, x, know["T"], know["tau"], threads=self.threads, batch=self.batch, rounds=self.rounds
+        )
+        return p1, np.stack([1.0 - p1, p1], axis=-1)
+
+
+@torch.inference_mode()  # no autograd bookkeeping at all: cheaper than no_grad for many small operations
+def predict_edge_proba(
+    model: nn.Module,
+    x: np.ndarray,
+    T: Any,
+    tau: float,
+    threads: int | None = 1,
+    batch: int = 64,
+    rounds: int | None = None,
+) -> np.ndarray:
+    """Instances (B, L, M) at T (scalar or (B,)) -> p(edge) (B, K) float64, in eval mode, ``batch`` at a time;
+    ``rounds`` overrides the model's refinement rounds (the network is not modified: it may be shared)."""
+    x = np.asarray(x, dtype=np.float64)
+    T_arr = np.broadcast_to(np.asarray(T, dtype=np.float64), (x.shape[0],))
+    old = torch.get_num_threads()
+    if threads:
+        torch.set_num_threads(threads)
+    was = model.training
+    if was:  # eval() walks every module (~40 us): only when needed
+        model.eval()
+    try:
+        out = []
+        for i in range(0, x.shape[0], batch):
+            out.append(model(x[i : i + batch], T_arr[i : i + batch], tau, rounds)[..., 1].exp().double().numpy())
+    finally:
+        if was:
+            model.train()
+        torch.set_num_threads(old)
+    return np.concatenate(out)

@@ -1,0 +1,129 @@
+"""Lattice page: the pure click-to-toggle and table-edit logic, and AppTest runs of the page."""
+
+import json
+from pathlib import Path
+
+import numpy as np
+import pytest
+from streamlit.testing.v1 import AppTest
+
+from isingviz.lattice import from_edges, lattice_to_dict
+from ui.widgets import apply_editor_edits, clicked_node, generator_params, toggle_click
+
+PAGE = str(Path(__file__).resolve().parents[2] / "pages" / "1_Lattice.py")
+A3 = from_edges(3, [[0, 1]])
+
+
+def selection(*nodes):
+    points = [{"curve_number": 1, "point_index": n, "customdata": n} for n in nodes]
+    return {"selection": {"points": points, "point_indices": list(nodes), "box": [], "lasso": []}}
+
+
+def test_clicked_node_reads_customdata():
+    assert clicked_node(None) is None
+    assert clicked_node(selection()) is None
+    assert clicked_node(selection(2)) == 2
+    assert clicked_node({"selection": {"points": [{"customdata": [4]}]}}) == 4
+    assert clicked_node({"selection": {"points": [{"point_index": 0}]}}) is None  # an edge trace: no customdata
+
+
+def test_two_clicks_toggle_an_edge_and_clear_the_highlight():
+    A, pending = toggle_click(A3, None, 1)
+    assert pending == 1 and np.array_equal(A, A3)
+    A, pending = toggle_click(A, pending, 2)
+    assert pending is None and A[1, 2] == A[2, 1] == 1
+    A, pending = toggle_click(*toggle_click(A, None, 0), 1)  # 0 then 1 removes the existing edge
+    assert pending is None and A[0, 1] == A[1, 0] == 0
+    assert A3[0, 1] == 1  # the input is never modified
+
+
+def test_clicking_the_highlighted_spin_cancels_and_bad_spins_are_ignored():
+    assert toggle_click(A3, 2, 2)[1] is None
+    A, pending = toggle_click(A3, 1, 7)
+    assert pending == 1 and np.array_equal(A, A3)
+    assert toggle_click(A3, 9, 0)[1] == 0  # a stale highlight from a bigger lattice is dropped
+
+
+def test_editor_edits_are_symmetrised_and_diagonal_ignored():
+    B = apply_editor_edits(A3, {0: {"1": False}, 2: {"0": True, "2": True}})
+    np.testing.assert_array_equal(B, from_edges(3, [[0, 2]]))
+    np.testing.assert_array_equal(apply_editor_edits(A3, {}), A3)
+
+
+def test_generator_params():
+    assert generator_params("small_world") == {"k": 4, "p": 0.1}
+    assert generator_params("grid") == {}
+
+
+@pytest.fixture()
+def at():
+    return AppTest.from_file(PAGE, default_timeout=60).run()
+
+
+def metric(at, label):
+    return next(m.value for m in at.metric if m.label == label)
+
+
+def widget_key(at, prefix):
+    return next(k for k in at.session_state.keys() if k.startswith(prefix))
+
+
+def test_page_renders_the_session_lattice(at):
+    assert not at.exception
+    assert metric(at, "spins L") == "12" and metric(at, "edges") == "25"
+    assert not at.error
+
+
+def test_changing_L_and_randomize_draw_new_lattices(at):
+    at.slider(key="lattice_L").set_value(20).run()
+    assert metric(at, "spins L") == "20"
+    before = at.session_state["lattice"].copy()
+    at.button[0].click().run()
+    assert at.session_state["lattice_seed"] == 1
+    assert not np.array_equal(at.session_state["lattice"], before)
+    at.selectbox(key="lattice_family").set_value("ring").run()
+    assert metric(at, "edges") == "20" and metric(at, "max degree") == "2"
+
+
+def test_bad_generator_parameter_shows_error_not_traceback(at):
+    at.selectbox(key="lattice_family").set_value("ring").run()
+    at.number_input(key="lattice_ring_k").set_value(3).run()
+    assert not at.exception
+    assert any("ring k must be even" in e.value for e in at.error)
+
+
+def test_clicking_two_nodes_toggles_the_edge(at):
+    A = at.session_state["lattice"].copy()
+    at.session_state[widget_key(at, "lattice_graph")] = selection(0)
+    at.run()
+    assert at.session_state["lattice_pending"] == 0 and "Spin 0 is selected" in at.info[0].value
+    at.session_state[widget_key(at, "lattice_graph")] = selection(5)
+    at.run()
+    assert at.session_state["lattice_pending"] is None
+    B = at.session_state["lattice"]
+    assert B[0, 5] == B[5, 0] == 1 - A[0, 5]
+    assert int(metric(at, "edges")) == 25 + (1 if B[0, 5] else -1)
+
+
+def test_table_edit_sets_both_cells(at):
+    A = at.session_state["lattice"].copy()
+    i, j = 2, 7
+    at.session_state[widget_key(at, "lattice_editor")] = {
+        "edited_rows": {i: {str(j): not bool(A[i, j])}},
+        "added_rows": [],
+        "deleted_rows": [],
+    }
+    at.run()
+    B = at.session_state["lattice"]
+    assert B[i, j] == B[j, i] == 1 - A[i, j]
+
+
+def test_upload_bad_and_good_lattice_files(at):
+    at.sidebar.file_uploader[0].upload("bad.json", b"{not json", "application/json").run()
+    assert not at.exception
+    assert any("not valid JSON" in e.value for e in at.error)
+    doc = json.dumps(lattice_to_dict(from_edges(5, [[0, 1], [3, 4]]))).encode()
+    at.sidebar.file_uploader[0].clear().upload("ok.json", doc, "application/json").run()
+    assert not at.error
+    assert metric(at, "spins L") == "5" and metric(at, "edges") == "2"
+    assert at.slider(key="lattice_L").value == 5
