@@ -111,7 +111,9 @@ c[1].caption("Quick sizes take up to ~5 minutes on 2 cores; the result is shown 
 
 def draw(job: SweepJob) -> None:
     s = job.snapshot()
-    text = f"{job.name}: {s['done']}/{s['total'] or '?'} tasks · {s['seconds']:.0f} s"
+    text = f"{job.name}: {s['done']}/{s['total'] or '?'} tasks done · {s['running']} running · {s['queued']} queued"
+    eta = "" if s["eta"] is None or s["finished"] else f" · about {s['eta']:.0f} s left"
+    text += f" · {s['seconds']:.0f} s{eta}"
     st.progress(s["fraction"], text=text + (" · done" if s["finished"] else ""))
     if not s["finished"] and st.button("Stop (no new task starts)", key="ex_stop"):
         job.stop()

@@ -1,4 +1,5 @@
-"""The package's layers, read from the source (ast): what each part may import, and no import cycle anywhere.
+"""The package's layers, read from the source (ast, by ``isingviz.experiments.sources``): what each part may import,
+and no import cycle anywhere.
 
 The picture (docs/architecture.md): core (lattice, dynamics, data, metrics, config) < learn < methods <
 experiments < figures, jobs < cli. A part may import itself and the parts listed for it in ``ALLOWED``.
@@ -10,6 +11,8 @@ import ast
 from pathlib import Path
 
 import pytest
+
+from isingviz.experiments.sources import import_graph, package_modules
 
 PACKAGE = Path(__file__).resolve().parents[1] / "isingviz"
 CORE = ("lattice", "dynamics", "data", "metrics", "config")
@@ -27,39 +30,6 @@ ALLOWED = {
 FORBIDDEN_ANYWHERE = ("streamlit", "ui")  # the library never imports the app's layer
 
 
-def module_name(path: Path, package: Path) -> str:
-    parts = list(path.relative_to(package.parent).with_suffix("").parts)
-    return ".".join(parts[:-1] if parts[-1] == "__init__" else parts)
-
-
-def modules(package: Path = PACKAGE) -> dict[str, Path]:
-    return {module_name(p, package): p for p in sorted(package.rglob("*.py"))}
-
-
-def imports(path: Path, name: str, known: set[str]) -> list[tuple[str, int]]:
-    """Every module this file imports (at any depth of the code, lazy imports included), with the line.
-
-    Names inside the package resolve to the module they name (``from .x import f`` -> ``pkg.x``; ``from . import
-    y`` -> ``pkg.y`` when y is a module); outside names keep their top-level package (``streamlit``, ``ui``).
-    """
-    is_pkg = path.name == "__init__.py"
-    here = name.split(".") if is_pkg else name.split(".")[:-1]
-    out: list[tuple[str, int]] = []
-    for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"), str(path))):
-        if isinstance(node, ast.Import):
-            out += [(a.name, node.lineno) for a in node.names]
-        elif isinstance(node, ast.ImportFrom):
-            if node.level:
-                base = here[: len(here) - node.level + 1] + ([node.module] if node.module else [])
-                src = ".".join(base)
-            else:
-                src = node.module or ""
-            for a in node.names:
-                sub = f"{src}.{a.name}"
-                out.append((sub if sub in known else src, node.lineno))
-    return out
-
-
 def part_of(module: str) -> str | None:
     """'core', a subpackage name, or None for names outside the package."""
     parts = module.split(".")
@@ -72,15 +42,9 @@ def part_of(module: str) -> str | None:
     return parts[1]
 
 
-def graph(package: Path = PACKAGE) -> dict[str, list[tuple[str, int]]]:
-    mods = modules(package)
-    known = set(mods)
-    return {m: imports(p, m, known) for m, p in mods.items()}
-
-
 def layering_errors(package: Path = PACKAGE) -> list[str]:
     """Every broken rule, one line each (empty: the layering holds)."""
-    g = graph(package)
+    g = import_graph(package)
     errors = []
     for mod, deps in g.items():
         src = part_of(mod)
@@ -150,14 +114,14 @@ def test_the_top_level_holds_the_core_and_the_subpackages_only() -> None:
 def test_every_module_imports() -> None:
     import importlib
 
-    for name in modules():
+    for name in package_modules(PACKAGE):
         if not name.endswith("__main__"):
             importlib.import_module(name)
 
 
 def _copy(tmp_path: Path) -> Path:
     dst = tmp_path / "isingviz"
-    for path in modules().values():
+    for path in package_modules(PACKAGE).values():
         out = dst / path.relative_to(PACKAGE)
         out.parent.mkdir(parents=True, exist_ok=True)
         out.write_text(path.read_text(encoding="utf-8"), encoding="utf-8")

@@ -259,8 +259,13 @@ def _cmd_sweep(a: argparse.Namespace) -> int:
         def progress(ev: dict[str, Any]) -> None:
             bar.total = ev["total"]
             bar.update(ev["done"] - bar.n)
+            eta = "?" if ev["eta"] is None else f"{ev['eta'] / 60:.1f} min"
+            bar.set_postfix_str(
+                f"running {ev['running']}, queued {ev['queued']}, cached {ev['cached_total']}, ETA {eta}"
+            )
 
-        doc = run_sweep(a.name, quick=a.quick, workers=a.workers, progress=progress, out_dir=a.out_dir)
+        kw = {"engine": a.engine, "scheduler": a.scheduler, "resume": a.resume}
+        doc = run_sweep(a.name, quick=a.quick, workers=a.workers, progress=progress, out_dir=a.out_dir, **kw)
     js, cs = result_paths(a.name, a.quick, a.out_dir)
     info = {"sweep": a.name, "quick": a.quick, "json": str(js), "csv": str(cs), "wall_seconds": doc["wall_seconds"]}
     _emit({**info, "errors": doc["errors"], "notes": doc["notes"], "summary": doc["summary"]})
@@ -369,7 +374,10 @@ def build_parser() -> argparse.ArgumentParser:
     p = cmd("sweep", _cmd_sweep, text)
     p.add_argument("name", choices=list(SWEEPS), metavar="NAME", help=f"one of: {', '.join(SWEEPS)}")
     p.add_argument("--quick", action="store_true", help="reduced sizes that finish in <= 5 minutes on 2 cores")
-    p.add_argument("--workers", type=int, help="parallel processes (default: min(2, cores); 1: in this process)")
+    p.add_argument("--workers", type=int, help="parallel processes (default: min(2, cores); local 1: in this process)")
+    p.add_argument("--engine", choices=("local", "dask"), default="local", help="local process pool, or Dask")
+    p.add_argument("--scheduler", metavar="tcp://HOST:8786", help="dask: an existing cluster (default: a local one)")
+    p.add_argument("--resume", action="store_true", help="take finished tasks from OUT_DIR/.cache instead of rerunning")
     p.add_argument("--out-dir", help="folder for NAME[_quick].json and .csv (default: results/, or $ISINGVIZ_RESULTS)")
     p.add_argument("--quiet", action="store_true", help="no progress bar")
     return parser

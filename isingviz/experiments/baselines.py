@@ -14,6 +14,7 @@ true edge count E of each instance's lattice.
 from __future__ import annotations
 
 import dataclasses
+import json
 import warnings
 from pathlib import Path
 from typing import Any
@@ -26,6 +27,7 @@ from ..learn.evaluate import model_dataset_spec
 from ..learn.store import list_models, load_model
 from ..methods.registry import reconstruct
 from .common import dataset_spec, fresh_states, resolve, used_states
+from .runner import Inputs, add_blob
 
 PER_INSTANCE = ("inversion", "binary_ml", "var", "naive_mf", "tap", "ml_kinetic", "trivial")
 POOLED = (  # (row key, method, settings)
@@ -57,18 +59,28 @@ BASELINES_SIZES = {
 
 
 def _shipped_cnns(sizes: dict[str, Any], ctx: dict[str, Any], lattices: list) -> list[dict[str, Any]]:
-    """Shipped models trained on exactly the sweep's training lattices: path, name, T."""
+    """Shipped models trained on exactly the sweep's training lattices: name, T, the model and its sha256."""
     if sizes.get("dataset") and not sizes.get("cnn_anyway"):
         return []
     out = []
     for path in list_models(Path(ctx.get("models_dir") or models_dir())):
         try:
-            m = load_model(path)
+            data = path.read_bytes()
+            m = load_model(data)
             if model_dataset_spec(m).lattices == lattices:
-                out.append({"path": str(path), "name": m.name, "T": m.T})
-        except ValueError:
+                out.append({"name": m.name, "T": m.T, "model": m, "sha256": add_blob(ctx["blobs"], data)})
+        except (OSError, ValueError):
             continue
     return out
+
+
+def _used_states_blob(cnns: list[dict[str, Any]], n_lattices: int, blobs: dict[str, bytes]) -> str | None:
+    """The initial states (integer codes per training lattice) any shipped CNN trained or tested on, as one JSON
+    blob: the "train" cells draw fresh states outside them, so no CNN is scored on an instance it has seen."""
+    if not cnns:
+        return None
+    used = used_states([model_dataset_spec(c["model"]) for c in cnns], n_lattices)
+    return add_blob(blobs, json.dumps([sorted(u) for u in used]).encode())
 
 
 def plan_baselines(sizes: dict[str, Any], ctx: dict[str, Any]) -> list[dict[str, Any]]:
@@ -76,14 +88,18 @@ def plan_baselines(sizes: dict[str, Any], ctx: dict[str, Any]) -> list[dict[str,
     common = {k: sizes.get(k, {}) for k in ("dataset",)}
     spec, _ = resolve(dataset_spec(common, seed=0))
     cnns = _shipped_cnns(sizes, ctx, spec.lattices)
+    used = _used_states_blob(cnns, len(spec.lattices or []), ctx["blobs"])
     general = Path(ctx.get("models_dir") or models_dir()) / "general.safetensors"  # learned: any lattice, any T
-    general_file = str(general) if general.is_file() and not sizes.get("no_general") else None
+    use_general = general.is_file() and not sizes.get("no_general")
+    shared = {"general": add_blob(ctx["blobs"], general.read_bytes())} if use_general else {}
+    shared |= {"used_states": used} if used else {}
     keep = {k: sizes[k] for k in ("n_instances", "pool_per_lattice", "n_unseen_lattices")}
     cfgs = []
     for k, kind in enumerate(KINDS):
         for i, T in enumerate(sizes["T"]):
             for j, noise in enumerate(sizes["noise"]):
                 cnn = [c for c in cnns if np.isclose(c["T"], T)]
+                inputs = shared | {f"cnn:{c['name']}": c["sha256"] for c in cnn}
                 cfgs.append(
                     {
                         "lattices": kind,
@@ -92,8 +108,8 @@ def plan_baselines(sizes: dict[str, Any], ctx: dict[str, Any]) -> list[dict[str,
                         **keep,
                         "seed": 1000 + 100 * i + 10 * j + k,
                     }
-                    | {"lattice_seed": 0, "unseen_seed": 1, "cnn": cnn, "general": general_file}
-                    | {"exclude": [c["path"] for c in cnns], **common}
+                    | {"lattice_seed": 0, "unseen_seed": 1, "cnn": [c["name"] for c in cnn], "inputs": inputs}
+                    | common
                 )
     return cfgs
 
@@ -108,7 +124,7 @@ def _row(key: str, rec: Any, y: np.ndarray, pred: np.ndarray, data: str, n_fit: 
     }
 
 
-def task_baselines(cfg: dict[str, Any]) -> dict[str, Any]:
+def task_baselines(cfg: dict[str, Any], inputs: Inputs) -> dict[str, Any]:
     """Every method on ``n_instances`` instances of one cell.
 
     Result keys: ``lattices`` ("train" or "unseen"), ``T``, ``noise``, ``n_instances``, ``n_lattices``,
@@ -122,8 +138,7 @@ def task_baselines(cfg: dict[str, Any]) -> dict[str, Any]:
     spec_cell = dataclasses.replace(spec, T=T, noise=noise)
     if kind == "train":
         lattices = train_lattices
-        specs = [model_dataset_spec(load_model(p)) for p in cfg["exclude"]]
-        used = used_states(specs, len(lattices)) if specs else None
+        used = [set(u) for u in json.loads(inputs["used_states"])] if "used_states" in inputs else None
     else:
         lattices, _ = fresh_general_split(spec, cfg["n_unseen_lattices"], 0, cfg["unseen_seed"])
         used = None
@@ -148,11 +163,11 @@ def task_baselines(cfg: dict[str, Any]) -> dict[str, Any]:
             first = np.array([np.flatnonzero(pl.lattice_index == g)[0] for g in range(n_lat)])
             pred = rec.pred[first][ev.lattice_index]  # (B, K): each lattice's pooled prediction
             rows.append(_row(key, rec, y, pred, f"pooled over {pool} instances of a lattice", len(pl.y)))
-        for c in cfg["cnn"]:
-            rec = reconstruct("cnn", X, model=load_model(c["path"]), T=T)
-            rows.append({**_row("cnn", rec, y, rec.pred, "one instance", len(y)), "model": c["name"]})
-        if cfg.get("general"):
-            rec = reconstruct("general", X, model=cfg["general"], **know)
+        for name in cfg["cnn"]:
+            rec = reconstruct("cnn", X, model=load_model(inputs[f"cnn:{name}"]), T=T)
+            rows.append({**_row("cnn", rec, y, rec.pred, "one instance", len(y)), "model": name})
+        if "general" in inputs:
+            rec = reconstruct("general", X, model=inputs["general"], **know)
             rows.append({**_row("general", rec, y, rec.pred, "one instance", len(y)), "model": "general"})
     fair = [r for r in rows if r["method"] not in LEARNED]
     single = [r for r in fair if r["data"] == "one instance" and r["method"] != "template"]

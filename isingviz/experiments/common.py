@@ -19,13 +19,14 @@ from ..data import DatasetSpec, Split, build_dataset, simulate_split, states_fro
 from ..lattice import adjacency_to_pairs, from_edges
 from ..learn.evaluate import model_dataset_spec
 from ..learn.model_config import ModelConfig
-from ..learn.store import LoadedModel, load_model, save_model
+from ..learn.store import LoadedModel, load_model, model_to_bytes
 from ..learn.train import TrainConfig, train
 from ..methods.registry import reconstruct
 from ..metrics import summary
 
 # Methods that stand beside every evaluation (the strongest we know; template only where it was given candidates).
 COMPARE_METHODS = ("inversion", "binary_ml", "template")
+FIXED_TIME = "2000-01-01T00:00:00Z"  # the "created" stamp of model files a task returns (see train_and_save)
 SCORE_KEYS = (
     "accuracy",
     "trivial_accuracy",
@@ -57,7 +58,7 @@ def model_config(cfg: dict[str, Any], spec: DatasetSpec, encoding: str | None = 
 
 def train_config(cfg: dict[str, Any], epochs: int, seed: int = 0) -> TrainConfig:
     """``TrainConfig`` with ``epochs``, ``seed`` and the current torch thread count (1 inside a sweep worker)."""
-    d = {"epochs": int(epochs), "seed": int(seed), "threads": torch.get_num_threads(), "device": "cpu"}
+    d = {"epochs": int(epochs), "seed": int(seed), "threads": torch.get_num_threads(), "device": "auto"}
     return TrainConfig(**{**d, **cfg.get("train", {})})
 
 
@@ -85,21 +86,29 @@ def fit_model(
     keys = ("epoch", "train_loss", "test_accuracy", "seconds")
     history = [{k: float(r[k]) for k in keys if k in r} for r in res.history]
     seconds = history[-1]["seconds"] if history else 0.0
-    meta = {"T": spec.T, "tau": spec.tau, "dataset": spec.to_dict(), "best_epoch": res.best_epoch}
+    meta = {"T": spec.T, "tau": spec.tau, "dataset": spec.to_dict(), "best_epoch": res.best_epoch, "device": res.device}
     return LoadedModel(metadata=meta, config=res.config, model=res.model), history, seconds
 
 
 def train_and_save(cfg: dict[str, Any], encoding: str | None, name: str) -> dict[str, Any]:
     """A first-stage task: train the model ``cfg`` describes (T, n_train, n_test, seed, epochs, train_seed and the
-    dataset sizes) on fresh data and save it to ``cfg["out"]`` for the next stage; result: path, the last
-    epoch's test accuracy, training seconds."""
+    dataset sizes) on fresh data; result: the model file's bytes for the next stage (``outputs["model"]``), the last
+    epoch's test accuracy, training seconds and device."""
     spec = dataset_spec(cfg, T=cfg["T"], n_train=cfg["n_train"], n_test=cfg["n_test"], n_general=0, seed=cfg["seed"])
     data = build_dataset(spec)
     tc = train_config(cfg, cfg["epochs"], cfg["train_seed"])
     model, hist, secs = fit_model(data.spec, data.train, data.test, model_config(cfg, spec, encoding), tc)
-    save_model(cfg["out"], model.model, model.config, T=spec.T, tau=spec.tau, dataset=data.spec.to_dict(),
-               train_config=tc.to_dict(), history=hist, name=name, overwrite=True)  # fmt: skip
-    return {"path": cfg["out"], "test_accuracy": hist[-1].get("test_accuracy") if hist else None, "train_seconds": secs}
+    # The file is a later stage's input, named by its sha256: without wall times its bytes depend on the training
+    # alone, so the same seeds give the same file on any engine, and a resumed sweep finds the same cache keys.
+    steps = [{k: v for k, v in r.items() if k != "seconds"} for r in hist]
+    data_bytes = model_to_bytes(model.model, model.config, T=spec.T, tau=spec.tau, dataset=data.spec.to_dict(),
+                                train_config=tc.to_dict(), history=steps, name=name, created=FIXED_TIME)  # fmt: skip
+    return {
+        "outputs": {"model": data_bytes},
+        "test_accuracy": hist[-1].get("test_accuracy") if hist else None,
+        "train_seconds": secs,
+        "device": model.metadata["device"],
+    }
 
 
 def _codes(states: np.ndarray) -> np.ndarray:
@@ -208,7 +217,7 @@ def trained_scores(
 ) -> dict[str, Any]:
     """The result keys of every training task: ``test`` (instances of the training ``lattices``, which template
     matching gets as candidates) and ``general`` (unseen lattices) ``score`` blocks, ``history``, ``best_epoch``,
-    ``train_seconds``."""
+    ``train_seconds``, ``device``."""
     ylat = lattice_labels(lattices)
     return {
         "test": score(model, test, ylat, noise=noise, candidates=lattices, n_baseline=n_baseline),
@@ -216,12 +225,13 @@ def trained_scores(
         "history": history,
         "best_epoch": model.metadata["best_epoch"],
         "train_seconds": seconds,
+        "device": model.metadata["device"],
     }
 
 
-def load_base(path: str) -> tuple[LoadedModel, DatasetSpec, np.ndarray]:
-    """A model file, its resolved dataset recipe, and its training lattices (N, L, L)."""
-    model = load_model(path)
+def load_base(source: bytes) -> tuple[LoadedModel, DatasetSpec, np.ndarray]:
+    """A model file's bytes -> the model, its resolved dataset recipe, and its training lattices (N, L, L)."""
+    model = load_model(source)
     spec = model_dataset_spec(model)
     return model, spec, np.stack([from_edges(spec.L, e) for e in spec.lattices or []])
 

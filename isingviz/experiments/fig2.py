@@ -7,7 +7,6 @@ best non-learned method on the same instances.
 
 from __future__ import annotations
 
-import hashlib
 import math
 from pathlib import Path
 from typing import Any
@@ -28,6 +27,7 @@ from .common import (
     train_config,
     trained_scores,
 )
+from .runner import Inputs, add_blob
 
 PAPER = {
     "fig2a": {"n_train": 25000, "train_accuracy": 0.999, "test_accuracy": 0.996},
@@ -54,10 +54,6 @@ def _common(sizes: dict[str, Any]) -> dict[str, Any]:
     return {k: sizes.get(k, {}) for k in ("dataset", "model", "train")}
 
 
-def sha256(path: str | Path) -> str:
-    return hashlib.sha256(Path(path).read_bytes()).hexdigest()
-
-
 # ---------------------------------------------------------------- fig2a: accuracy vs N_train
 
 
@@ -68,7 +64,7 @@ def plan_fig2a(sizes: dict[str, Any], ctx: dict[str, Any]) -> list[dict[str, Any
     return [{**base, "n_train": int(n)} for n in sorted(sizes["n_train"], reverse=True)]
 
 
-def task_fig2a(cfg: dict[str, Any]) -> dict[str, Any]:
+def task_fig2a(cfg: dict[str, Any], inputs: Inputs) -> dict[str, Any]:
     """Train at T on N_train instances of N_L lattices; score train, test (same lattices) and general (unseen).
 
     Result keys: ``n_train``, ``T``, ``epochs``, ``encoding``, ``train`` (accuracy, trivial_accuracy),
@@ -146,16 +142,15 @@ def _shipped_paper_model(sizes: dict[str, Any], ctx: dict[str, Any]) -> Path | N
 
 
 def plan_fig2b_model(sizes: dict[str, Any], ctx: dict[str, Any]) -> list[dict[str, Any]]:
-    """Stage 1: nothing when the shipped paper model is there; else train one (saved in the run's work folder)."""
+    """Stage 1: nothing when the shipped paper model is there; else train one (its bytes go to stage 2)."""
     if _shipped_paper_model(sizes, ctx) is not None:
         return []
-    out = str(Path(ctx["workdir"]) / "fig2b_model.safetensors")
     cfg = {"T": 0.4, "n_train": sizes["train_n"], "n_test": sizes["n"], "epochs": sizes["train_epochs"], "seed": 0}
-    return [{**cfg, "train_seed": 0, "out": out, **_common(sizes)}]
+    return [{**cfg, "train_seed": 0, **_common(sizes)}]
 
 
-def task_fig2b_model(cfg: dict[str, Any]) -> dict[str, Any]:
-    """Train the paper-setting model (no shipped one) and save it to ``cfg["out"]``; result: path, test accuracy."""
+def task_fig2b_model(cfg: dict[str, Any], inputs: Inputs) -> dict[str, Any]:
+    """Train the paper-setting model (no shipped one); result: its bytes (``outputs["model"]``), test accuracy."""
     return train_and_save(cfg, None, "fig2b_trained")
 
 
@@ -163,21 +158,23 @@ def plan_fig2b(sizes: dict[str, Any], ctx: dict[str, Any]) -> list[dict[str, Any
     """Stage 2: the test split (same lattices, unseen states) and the general split (unseen lattices)."""
     shipped = _shipped_paper_model(sizes, ctx)
     if shipped is not None:
-        path, source = str(shipped), f"shipped models/{PAPER_MODEL}"
+        sha, name, source = add_blob(ctx["blobs"], shipped.read_bytes()), shipped.name, f"shipped models/{PAPER_MODEL}"
     else:
-        path, source = ctx["previous"][0]["result"]["path"], "trained in stage 1 of this sweep"
+        sha, name = ctx["previous"][0]["result"]["outputs"]["model"], "fig2b_model.safetensors"
+        source = "trained in stage 1 of this sweep"
     keep = {k: sizes[k] for k in ("n", "n_general_lattices", "n_baseline")}
-    return [{"split": s, "model_path": path, "model_source": source, "seed": 1, **keep} for s in ("test", "general")]
+    model = {"inputs": {"model": sha}, "model_file": name, "model_source": source}
+    return [{"split": s, **model, "seed": 1, **keep} for s in ("test", "general")]
 
 
-def task_fig2b(cfg: dict[str, Any]) -> dict[str, Any]:
+def task_fig2b(cfg: dict[str, Any], inputs: Inputs) -> dict[str, Any]:
     """Coverage eta and accuracy of the pairs with S < S_c over 50 thresholds 0..ln 2, on fresh instances.
 
     Result keys: ``split``, ``model``, ``model_file``, ``model_sha256``, ``model_source``, ``model_n_train``,
     ``thresholds``, ``coverage``, ``curve_accuracy`` (None where no pair is kept), plus the ``score`` block keys
     (accuracy, trivial_accuracy, ..., coverage@0.1, accuracy@0.6, baseline).
     """
-    model, spec, lattices = load_base(cfg["model_path"])
+    model, spec, lattices = load_base(inputs["model"])
     if cfg["split"] == "test":
         split, cand = fresh_test_split(spec, cfg["n"], cfg["seed"]), lattices
     else:
@@ -191,8 +188,8 @@ def task_fig2b(cfg: dict[str, Any]) -> dict[str, Any]:
     return {
         "split": cfg["split"],
         "model": model.name,
-        "model_file": Path(cfg["model_path"]).name,
-        "model_sha256": sha256(cfg["model_path"]),
+        "model_file": cfg["model_file"],
+        "model_sha256": cfg["inputs"]["model"],
         "model_source": cfg["model_source"],
         "model_n_train": spec.n_train,
         "T": model.T,

@@ -14,7 +14,8 @@ import numpy as np
 from ..config import models_dir
 from ..data import build_dataset, fresh_general_split, fresh_test_split, simulate_split, spread, training_states
 from .common import dataset_spec, fit_model, load_base, model_config, train_and_save, train_config, trained_scores
-from .fig2 import sha256, split_columns
+from .fig2 import split_columns
+from .runner import Inputs, add_blob
 
 VARIANTS = ("scratch", "finetune", "decay")  # raw from random init; raw from the T=0.1 model; decay encoding
 PRETRAIN_FILE = "pretrain_T0.1.safetensors"
@@ -96,12 +97,11 @@ def plan_fig3_pretrain(sizes: dict[str, Any], ctx: dict[str, Any]) -> list[dict[
     """Stage 1: nothing when models/pretrain_T0.1 ships (raw, T=0.1, the same seed-0 lattices); else pre-train."""
     if _shipped_pretrain(sizes, ctx) is not None:
         return []
-    out = str(Path(ctx["workdir"]) / "fig3_pretrain.safetensors")
-    return [{"T": 0.1, "seed": 0, "train_seed": 0, **sizes["pretrain"], "out": out, **_common(sizes)}]
+    return [{"T": 0.1, "seed": 0, "train_seed": 0, **sizes["pretrain"], **_common(sizes)}]
 
 
-def task_fig3_pretrain(cfg: dict[str, Any]) -> dict[str, Any]:
-    """Pre-train raw at T=0.1 and save to ``cfg["out"]``; result: path, test_accuracy, train_seconds."""
+def task_fig3_pretrain(cfg: dict[str, Any], inputs: Inputs) -> dict[str, Any]:
+    """Pre-train raw at T=0.1; result: its bytes (``outputs["model"]``), test_accuracy, train_seconds, device."""
     return train_and_save(cfg, "raw", "fig3_pretrain")
 
 
@@ -109,20 +109,28 @@ def plan_fig3(sizes: dict[str, Any], ctx: dict[str, Any]) -> list[dict[str, Any]
     """Stage 2: one task per (T, variant), the hottest first."""
     shipped = _shipped_pretrain(sizes, ctx)
     if shipped is not None:
-        base, source = str(shipped), f"shipped models/{PRETRAIN_FILE}"
+        base, source = add_blob(ctx["blobs"], shipped.read_bytes()), f"shipped models/{PRETRAIN_FILE}"
     else:
-        base, source = ctx["previous"][0]["result"]["path"], "pre-trained in stage 1 of this sweep"
+        base, source = ctx["previous"][0]["result"]["outputs"]["model"], "pre-trained in stage 1 of this sweep"
     keep = {k: sizes[k] for k in ("n_train", "n_test", "n_general", "epochs", "n_baseline")}
     keep["n_general_lattices"] = sizes.get("n_general_lattices", 10)
     cfgs = [
-        {"T": float(T), "variant": v, "base": base, "base_source": source, "seed": 2, "train_seed": 0, **keep}
+        {
+            "T": float(T),
+            "variant": v,
+            "inputs": {"base": base},
+            "base_source": source,
+            "seed": 2,
+            "train_seed": 0,
+            **keep,
+        }
         for T in sorted(sizes["T"], reverse=True)
         for v in VARIANTS
     ]
     return [{**c, **_common(sizes)} for c in cfgs]
 
 
-def task_fig3(cfg: dict[str, Any]) -> dict[str, Any]:
+def task_fig3(cfg: dict[str, Any], inputs: Inputs) -> dict[str, Any]:
     """Train one variant at T on the base model's lattices and training states; score on fresh states and lattices.
 
     Training instances start from (the first N_train/N_L per lattice of) the base model's own training states, so
@@ -130,7 +138,7 @@ def task_fig3(cfg: dict[str, Any]) -> dict[str, Any]:
     ``encoding``, ``init``, ``n_train``, ``epochs``, ``test``, ``general`` (``score`` blocks), ``history``,
     ``best_epoch``, ``train_seconds``, ``base_sha256``, ``capped`` (None or a note).
     """
-    base, bspec, lattices = load_base(cfg["base"])
+    base, bspec, lattices = load_base(inputs["base"])
     n_lat = lattices.shape[0]
     have = spread(bspec.n_train, n_lat)
     want = spread(cfg["n_train"], n_lat)
@@ -155,7 +163,7 @@ def task_fig3(cfg: dict[str, Any]) -> dict[str, Any]:
         "n_train": int(counts.sum()),
         "epochs": tc.epochs,
         **trained_scores(model, hist, secs, test, gen, lattices, noise=spec.noise, n_baseline=cfg["n_baseline"]),
-        "base_sha256": sha256(cfg["base"]),
+        "base_sha256": cfg["inputs"]["base"],
         "capped": capped,
     }
 
@@ -197,7 +205,7 @@ def plan_fig4(sizes: dict[str, Any], ctx: dict[str, Any]) -> list[dict[str, Any]
     return [{**c, **keep, "seed": 0, "train_seed": 0, **_common(sizes)} for c in cfgs]
 
 
-def task_fig4(cfg: dict[str, Any]) -> dict[str, Any]:
+def task_fig4(cfg: dict[str, Any], inputs: Inputs) -> dict[str, Any]:
     """Train at T (default 50) on N_L lattices; score testing (same lattices) and generalization (unseen) accuracy.
 
     Test states per lattice: ceil(n_test / N_L), at most 2^L / 8; a lattice gives at most 2^L - that many

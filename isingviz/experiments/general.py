@@ -26,6 +26,7 @@ from typing import Any
 from ..config import REPO_ROOT
 from ..learn.networks import n_parameters
 from ..learn.store import load_model
+from .runner import Inputs, add_blob
 from .unseen import METHODS, calibration_counts, comparison_methods, evaluate_grid, evaluation_set, merge_calibration
 
 GENERAL_FILE = "general.safetensors"
@@ -77,7 +78,10 @@ def plan_general(sizes: dict[str, Any], ctx: dict[str, Any]) -> list[dict[str, A
     if n < 1:
         raise ValueError(f"n must be >= 1 (unseen lattices per cell), got {n}")
     cnn = Path(ctx["models_dir"]) / CNN_FILE
-    cnn_L = load_model(cnn).config.L if "cnn" in methods and cnn.is_file() else None
+    cnn_model = load_model(cnn) if "cnn" in methods and cnn.is_file() else None
+    cnn_L = cnn_model.config.L if cnn_model is not None else None
+    general_sha = add_blob(ctx["blobs"], model_file.read_bytes())
+    cnn_sha = add_blob(ctx["blobs"], cnn.read_bytes()) if cnn_model is not None else None
     cfgs = []
     for grid in sizes["grids"]:
         for family in grid["families"]:
@@ -94,18 +98,18 @@ def plan_general(sizes: dict[str, Any], ctx: dict[str, Any]) -> list[dict[str, A
                                 "n": n,
                                 "seed": seed,
                                 "methods": here,
-                                "model_file": str(model_file),
-                                "cnn_file": str(cnn) if "cnn" in here else None,
+                                "model_file": _display_path(str(model_file)),
+                                "inputs": {"general": general_sha} | ({"cnn": cnn_sha} if "cnn" in here else {}),
                             }
                         )
     return cfgs
 
 
-def task_general(cfg: dict[str, Any]) -> dict[str, Any]:
+def task_general(cfg: dict[str, Any], inputs: Inputs) -> dict[str, Any]:
     """Every method on the same ``n`` unseen lattices of one cell: ``evaluate_grid``'s row plus ``"calibration"``
     (``calibration_counts`` of the general model's p(edge), read from the timed forward pass, not a second one)."""
     L, T, noise, n, seed, family = cfg["L"], cfg["T"], cfg["noise"], cfg["n"], cfg["seed"], cfg["family"]
-    methods = comparison_methods(cfg["model_file"], cfg["cnn_file"], cfg["methods"])
+    methods = comparison_methods(inputs["general"], inputs.get("cnn"), cfg["methods"])
     row = evaluate_grid(methods, [L], [T], [noise], n, seed, family, TAU, M)[0]
     if "general" in methods:
         _, y = evaluation_set(L, T, noise, n, seed, family, TAU, M)  # the same instances: a seeded redraw
@@ -136,6 +140,8 @@ def summary_general(records: list[dict[str, Any]]) -> dict[str, Any]:
     model: dict[str, Any] | None = None
     if records:
         path = records[0]["config"]["model_file"]
+        if not Path(path).is_absolute():
+            path = str(REPO_ROOT / path)
         try:
             loaded = load_model(path)
             model = {

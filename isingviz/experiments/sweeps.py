@@ -1,13 +1,14 @@
 """Sweeps: the paper's figures and the method comparison as lists of independent tasks, run in parallel.
 
 A sweep (``SWEEPS[name]``) is one or more stages; each stage plans a list of JSON-able task configs and runs one
-pure task function on each (config dict -> result dict) in a ``ProcessPoolExecutor`` (``workers`` processes, each
-with one torch thread; ``workers=1`` runs in this process). A later stage may use an earlier stage's results
-(fig2b / fig3: a model trained once, when no shipped one fits). ``run_sweep`` returns one JSON document with the
-exact configs, results, seeds, versions and wall times, and writes it to ``results/NAME[_quick].json`` plus a
-flat ``.csv``::
+pure task function on each (config, byte inputs -> result) on an engine (``engines``: a local process pool, or
+Dask; one torch thread per task). A later stage may use an earlier stage's byte outputs (fig2b / fig3: a model
+trained once, when no shipped one fits). Finished tasks are cached under ``OUT/.cache/`` and a stopped sweep
+resumes from there (``resume=True``). ``run_sweep`` returns one JSON document with the exact configs, results,
+seeds, versions, engine and wall times, and writes it to ``results/NAME[_quick].json`` plus a flat ``.csv``::
 
     doc = run_sweep("fig2a", quick=True, progress=lambda ev: print(ev["done"], "/", ev["total"]))
+    doc = run_sweep("fig3", quick=False, engine="dask", workers=4, resume=True)
     doc = load_results("fig2a", quick=True)          # None when it was never run
 
 Sizes: ``--quick`` finishes in <= 5 minutes on 2 cores; full sizes are the paper's (hours on a CPU).
@@ -16,20 +17,17 @@ Sizes: ``--quick`` finishes in <= 5 minutes on 2 cores; full sizes are the paper
 from __future__ import annotations
 
 import json
-import multiprocessing as mp
 import os
-import tempfile
 import threading
 import time
-from concurrent.futures import ProcessPoolExecutor
 from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
 
-import torch
-
 from ..config import models_dir, results_dir
 from .baselines import BASELINES_SIZES, plan_baselines, rows_baselines, summary_baselines, task_baselines
+from .cache import TaskCache, write_atomic
+from .engines import open_engine
 from .fig2 import (
     FIG2A_SIZES,
     FIG2B_SIZES,
@@ -59,19 +57,7 @@ from .fig34 import (
     task_fig4,
 )
 from .general import GENERAL_SIZES, plan_general, rows_general, summary_general, task_general
-from .runner import (
-    Config,
-    ProgressFn,
-    Stage,
-    Sweep,
-    init_worker,
-    jsonable,
-    label,
-    run_stage,
-    single_thread_env,
-    versions,
-    write_csv,
-)
+from .runner import Config, ProgressFn, Stage, StageRun, Sweep, jsonable, label, versions, write_csv
 
 SWEEPS: dict[str, Sweep] = {
     s.name: s
@@ -180,71 +166,84 @@ def run_sweep(
     sizes: Config | None = None,
     models: str | os.PathLike | None = None,
     stop: threading.Event | None = None,
+    engine: str = "local",
+    scheduler: str | None = None,
+    resume: bool = False,
+    cache: bool | None = None,
 ) -> dict[str, Any]:
     """Run sweep ``name`` and return its document (also written to ``out_dir``, default ``results_dir()``).
 
     Args:
         quick: the quick sizes (<= 5 minutes on 2 cores) instead of the paper's.
-        workers: processes (default min(2, cpu count)); 1 runs the tasks in this process.
-        progress: called after every task with {"done", "total", "stage", "config", "seconds", "elapsed"}
-            ("total" counts the tasks planned so far; a later stage is planned when the earlier one ends).
+        workers: processes (default min(2, cpu count)); 1 with the local engine runs the tasks in this process.
+        progress: called after every task with {"done", "total", "stage", "config", "seconds", "elapsed",
+            "cached" (this task came from the cache), "cached_total", "running", "queued", "eta"} ("total" counts
+            the tasks planned so far; a later stage is planned when the earlier one ends; "eta" in seconds, None
+            until a task has run here).
         write: write ``NAME[_quick].json`` and ``.csv`` (a stopped run is never written).
         sizes: overrides of the sizes (e.g. tiny ones in tests; {"dataset": {...}} changes L, M, ...).
         models: folder of shipped models to reuse (default ``models/``, or ``ISINGVIZ_MODELS``).
         stop: a ``threading.Event``; when set, no new task starts and the document has ``"stopped": true``.
+        engine: "local" (a process pool) or "dask" (a ``LocalCluster`` of ``workers``, or the cluster at
+            ``scheduler``, e.g. "tcp://host:8786").
+        resume: take the tasks already finished from the cache instead of running them again.
+        cache: keep every finished task under ``OUT/.cache/`` (default: when ``write``).
     """
     sw = check_sweep(name)
-    workers = max(1, min(2, os.cpu_count() or 1)) if workers is None else int(workers)
-    if workers < 1:
-        raise ValueError(f"workers must be >= 1, got {workers}")
     eff = {**sw.sizes["quick" if quick else "full"], **(sizes or {})}
+    folder = Path(out_dir) if out_dir is not None else results_dir()
+    stem = f"{name}_quick" if quick else name
+    store = TaskCache(folder / ".cache" / stem) if (write if cache is None else cache) else None
+    if resume and store is None:
+        raise ValueError("resume needs the task cache (write=True or cache=True)")
     t0, started = time.perf_counter(), datetime.now(timezone.utc).isoformat(timespec="seconds")
     records: list[dict[str, Any]] = []
-    state = {"done": 0, "total": 0}
-    ex = (
-        ProcessPoolExecutor(workers, mp_context=mp.get_context("spawn"), initializer=init_worker)
-        if workers > 1
-        else None
-    )
-    try:
-        with tempfile.TemporaryDirectory(prefix=f"isingviz_{name}_") as work, single_thread_env():
-            for k, stage in enumerate(sw.stages):
-                ctx = {"workdir": work, "models_dir": str(models or models_dir()), "previous": records, "quick": quick}
-                configs = stage.plan(eff, ctx)
-                state["total"] += len(configs)
+    blobs: dict[str, bytes] = {}
+    state = {"done": 0, "total": 0, "cached": 0, "computed": 0}
 
-                def tick(cfg: Config, secs: float, k: int = k) -> None:
-                    state["done"] += 1
-                    if progress is not None:
-                        elapsed = time.perf_counter() - t0
-                        progress({**state, "stage": k, "config": cfg, "seconds": secs, "elapsed": elapsed})
+    def tick(ev: dict[str, Any], k: int) -> None:
+        state["done"] += 1
+        state["cached" if ev["cached"] else "computed"] += 1
+        elapsed = time.perf_counter() - t0
+        left = state["total"] - state["done"]
+        eta = elapsed / state["computed"] * left if state["computed"] else None  # cached tasks take no time
+        if progress is not None:
+            progress({"done": state["done"], "total": state["total"], "cached_total": state["cached"], "stage": k,
+                      "elapsed": elapsed, "eta": eta, **ev})  # fmt: skip
 
-                outs = run_stage(stage, configs, ex, tick, stop)
-                for cfg, o in zip(configs, outs):
-                    if o is not None:
-                        records.append({"stage": k, "config": cfg, "result": o[0], "seconds": o[1]})
-                if stop is not None and stop.is_set():
-                    break
-                if any("error" in r["result"] for r in records if r["stage"] == k) and k + 1 < len(sw.stages):
-                    break  # a later stage needs this one's results
-    finally:
-        if ex is not None:
-            ex.shutdown(cancel_futures=True)
+    with open_engine(engine, workers, scheduler) as eng:
+        for k, stage in enumerate(sw.stages):
+            ctx = {"models_dir": str(models or models_dir()), "blobs": blobs, "previous": records, "quick": quick}
+            configs = stage.plan(eff, ctx)
+            state["total"] += len(configs)
+            run = StageRun(name, k, stage, eng, blobs, store, resume, lambda ev, k=k: tick(ev, k), stop)
+            outs = run.run(configs)
+            for cfg, o in zip(configs, outs):
+                if o is not None:
+                    records.append({"stage": k, "config": cfg, **o})
+            if stop is not None and stop.is_set():
+                break
+            if any("error" in r["result"] for r in records if r["stage"] == k) and k + 1 < len(sw.stages):
+                break  # a later stage needs this one's results
+        engine_info = eng.describe()
     errors = [f"{label(r['config'])}: {r['result']['error']}" for r in records if "error" in r["result"]]
     capped = [f"{label(r['config'])}: {r['result']['capped']}" for r in records if r["result"].get("capped")]
+    flags = f"{' --quick' if quick else ''} --engine {engine} --workers {engine_info['workers']}"
     doc = {
         "sweep": name,
         "title": sw.title,
         "description": sw.help,
         "quick": quick,
         "sizes": eff,
-        "command": f"python -m isingviz sweep {name}{' --quick' if quick else ''} --workers {workers}",
-        "workers": workers,
-        "threads_per_worker": 1 if workers > 1 else torch.get_num_threads(),
+        "command": f"python -m isingviz sweep {name}{flags}",
+        **engine_info,
+        "threads_per_task": 1,
         "started": started,
         "wall_seconds": time.perf_counter() - t0,
         "versions": versions(),
         "stopped": bool(stop is not None and stop.is_set()),
+        "resumed_tasks": sum(1 for r in records if r.get("cached")),
+        "devices": sorted({r.get("device", "cpu") for r in records}),
         "errors": errors,
         "notes": capped,
         "tasks": records,
@@ -253,7 +252,6 @@ def run_sweep(
     doc = jsonable(doc)
     if write and not doc["stopped"]:
         js, cs = result_paths(name, quick, out_dir)
-        js.parent.mkdir(parents=True, exist_ok=True)
-        js.write_text(json.dumps(doc, indent=1, allow_nan=False) + "\n", encoding="utf-8")
+        write_atomic(js, (json.dumps(doc, indent=1, allow_nan=False) + "\n").encode())
         write_csv(cs, sw.rows(doc))
     return doc

@@ -19,7 +19,7 @@ class SweepJob(BackgroundJob):
         self.error: str | None = None
         super().__init__()
         self.thread_name = f"isingviz-sweep-{name}"
-        self._progress: dict[str, Any] = {"done": 0, "total": 0}
+        self._progress: dict[str, Any] = {"done": 0, "total": 0, "running": 0, "queued": 0, "eta": None}
         self._t0, self._t_end = time.perf_counter(), None
 
     def run(self) -> None:
@@ -33,7 +33,7 @@ class SweepJob(BackgroundJob):
 
     def _on_progress(self, ev: dict[str, Any]) -> None:
         with self._lock:
-            self._progress = {"done": ev["done"], "total": ev["total"]}
+            self._progress = {k: ev[k] for k in ("done", "total", "running", "queued", "eta")}
 
     def snapshot(self) -> dict[str, Any]:
         with self._lock:

@@ -81,11 +81,13 @@ def model_to_bytes(
     metrics: dict | None = None,
     name: str | None = None,
     notes: str | None = None,
+    created: str | None = None,
 ) -> bytes:
     """The model file's content: float32 weights of ``model.state_dict()`` plus the JSON metadata document.
 
     ``tau`` must equal ``config.tau``; ``T`` must be finite and > 0. ``dataset`` and ``train_config`` may be
-    dicts or objects with ``to_dict()`` (``DatasetSpec``, ``TrainConfig``).
+    dicts or objects with ``to_dict()`` (``DatasetSpec``, ``TrainConfig``). ``created`` (ISO time, default now)
+    fixes the timestamp, so that the same training can give the same bytes.
     """
     config.validate()
     T, tau = float(T), float(tau)
@@ -114,7 +116,7 @@ def model_to_bytes(
         "history": _jsonable(list(history or []), "history"),
         "metrics": _jsonable(dict(metrics or {}), "metrics"),
         "package_version": __version__,
-        "created": datetime.now(timezone.utc).isoformat(timespec="seconds").replace("+00:00", "Z"),
+        "created": created or datetime.now(timezone.utc).isoformat(timespec="seconds").replace("+00:00", "Z"),
     }
     for key, text in (("name", name), ("notes", notes)):
         if text is not None:

@@ -141,7 +141,8 @@ class FinishedJob:
         self.name, self.result = result["sweep"], result
 
     def snapshot(self) -> dict:
-        return {"done": 5, "total": 5, "fraction": 1.0, "seconds": 3.0, "finished": True, "error": None}
+        return {"done": 5, "total": 5, "running": 0, "queued": 0, "eta": None, "fraction": 1.0, "seconds": 3.0,
+                "finished": True, "error": None}  # fmt: skip
 
 
 def test_live_general_result_is_drawn_beside_a_stored_one(tmp_path, monkeypatch):

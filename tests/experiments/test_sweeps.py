@@ -197,7 +197,7 @@ def test_linear_fit_recovers_the_paper_lines():
 def test_parallel_workers_match_in_process(docs, tmp_path):
     doc = run_sweep("baselines", workers=2, write=False, sizes=tiny("baselines"), models=tmp_path)
     ref = docs[1]["baselines"]
-    assert doc["workers"] == 2 and doc["threads_per_worker"] == 1
+    assert doc["workers"] == 2 and doc["threads_per_task"] == 1
     acc = [[row["accuracy"] for row in t["result"]["rows"]] for t in doc["tasks"]]
     assert acc == [[row["accuracy"] for row in t["result"]["rows"]] for t in ref["tasks"]]
 
