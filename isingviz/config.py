@@ -9,6 +9,8 @@ import os
 from pathlib import Path
 from typing import Any, TypeVar
 
+from .limits import show
+
 C = TypeVar("C")
 
 REPO_ROOT = Path(__file__).resolve().parents[1]  # the checkout (or the site-packages folder once installed)
@@ -31,11 +33,13 @@ def dataclass_from_dict(cls: type[C], d: Any, what: str) -> C:
     container (dict, list) are passed through for the class's own validation. Raises ``ValueError``.
     """
     if not isinstance(d, dict):
-        raise ValueError(f"{what} must be a JSON object, got {type(d).__name__}")
+        raise ValueError(f"{what} must be a JSON object, got {show(d)}")
     fields = {f.name: f for f in dataclasses.fields(cls)}  # type: ignore[arg-type]
-    unknown = set(d) - set(fields)
+    unknown = sorted(map(str, set(d) - set(fields)))
     if unknown:
-        raise ValueError(f"unknown {what} fields {sorted(unknown)}; allowed: {sorted(fields)}")
+        more = f" and {len(unknown) - 3:,} more" if len(unknown) > 3 else ""
+        shown = ", ".join(show(k) for k in unknown[:3]) + more
+        raise ValueError(f"unknown {what} fields {shown}; allowed: {', '.join(sorted(fields))}")
     values = dict(d)
     for name, v in d.items():
         f = fields[name]
@@ -53,8 +57,9 @@ def dataclass_from_dict(cls: type[C], d: Any, what: str) -> C:
         else:
             ok = isinstance(v, want) and not (want is int and isinstance(v, bool))
         if not ok:
-            raise ValueError(f"{what} field {name!r} has a bad value {v!r} ({want.__name__} wanted)")
+            wanted = "a list of integers" if want is tuple else "a finite number" if want is float else want.__name__
+            raise ValueError(f"{what} field {name!r} has a bad value {show(v)} ({wanted} wanted)")
     try:
         return cls(**values)
-    except TypeError as e:
-        raise ValueError(f"bad {what}: {e}") from None
+    except TypeError:  # a field without a default that is missing
+        raise ValueError(f"{what} is missing required fields; it has {', '.join(sorted(values))}") from None

@@ -18,7 +18,26 @@ import numpy as np
 
 from .config import dataclass_from_dict
 from .dynamics import simulate
-from .lattice import adjacency_to_pairs, edges_of, from_edges, make_lattice
+from .lattice import GENERATORS, adjacency_to_pairs, edges_of, from_edges, make_lattice, n_pairs
+from .limits import (
+    L_MAX,
+    L_MIN,
+    M_MAX,
+    M_MIN,
+    N_INSTANCES_MAX,
+    N_LATTICES_MAX,
+    NOISE_MAX,
+    REPLICAS_MAX,
+    SEED_MAX,
+    T_MAX,
+    T_MIN,
+    array_bytes,
+    check_choice,
+    check_float,
+    check_int,
+    check_memory,
+    show,
+)
 
 EXACT_STATE_BITS = 24  # up to 2^24 states we sample without replacement exactly; above, draw and deduplicate
 
@@ -35,8 +54,9 @@ def distinct_initial_states(L: int, n: int, seed: int | np.random.Generator | No
     s and -s count as distinct. Exact sampling without replacement for L <= 24; above, random draws with
     duplicates redrawn. Raises ``ValueError`` when n > 2^L.
     """
-    if n < 0:
-        raise ValueError(f"number of initial states must be >= 0, got {n}")
+    L = check_int("L (spins)", L, L_MIN, L_MAX)
+    n = check_int("number of initial states", n, 0, N_INSTANCES_MAX)
+    check_memory(array_bytes(n, L, 3), f"drawing {n:,} initial states of L = {L} spins")  # codes, bits, states
     if n > 2**L:
         raise ValueError(f"asked for {n} distinct initial states but L={L} spins have only 2^{L} = {2**L}")
     rng = seed if isinstance(seed, np.random.Generator) else np.random.default_rng(seed)
@@ -89,19 +109,40 @@ class DatasetSpec:
         return spec
 
     def validate(self) -> None:
-        """Raise ``ValueError`` on an impossible recipe."""
-        if not isinstance(self.family_params, dict):
-            raise ValueError(f"family_params must be an object, got {self.family_params!r}")
+        """Raise ``ValueError`` on an impossible recipe: every field's type and range (``isingviz.limits``), the
+        family's parameters, explicit lattices (edge lists of L spins), and enough distinct initial states."""
+        L = check_int("dataset L (spins)", self.L, L_MIN, L_MAX)
+        check_choice("dataset family", self.family, list(GENERATORS))
+        _check_family_params(self.family, self.family_params)
+        for name in ("n_lattices", "n_general_lattices"):
+            check_int(f"dataset {name}", getattr(self, name), 0, N_LATTICES_MAX)
+        for name in ("n_train", "n_test", "n_general"):
+            check_int(f"dataset {name}", getattr(self, name), 0, N_INSTANCES_MAX)
+        check_float("dataset temperature T", self.T, T_MIN, T_MAX)
+        check_float("dataset time step tau", self.tau, 0.0, 1.0, lo_open=True)
+        check_int("dataset M (time points)", self.M, M_MIN, M_MAX)
+        check_choice("dataset mode", self.mode, ("meanfield", "stochastic"))
+        check_int("dataset replicas", self.replicas, 1, REPLICAS_MAX)
+        check_float("dataset noise", self.noise, 0.0, NOISE_MAX)
+        check_int("dataset seed", self.seed, 0, SEED_MAX)
         for name in ("lattices", "general_lattices"):
             v = getattr(self, name)
-            if v is not None and not (isinstance(v, list) and all(isinstance(e, list) for e in v)):
-                raise ValueError(f"{name} must be a list of edge lists, got {v!r}")
+            if v is None:
+                continue
+            if not isinstance(v, list) or len(v) > N_LATTICES_MAX:
+                raise ValueError(
+                    f"dataset {name} must be a list of at most {N_LATTICES_MAX:,} edge lists, got {show(v)}"
+                )
+            for k, edges in enumerate(v):
+                try:
+                    from_edges(L, edges)
+                except ValueError as e:
+                    raise ValueError(f"dataset {name} #{k}: {e}") from None
         if self.n_lattices < 1 and self.lattices is None:
             raise ValueError("need at least one training lattice (n_lattices >= 1)")
-        for name in ("n_train", "n_test", "n_general", "n_general_lattices"):
-            if getattr(self, name) < 0:
-                raise ValueError(f"{name} must be >= 0, got {getattr(self, name)}")
         n_lat = len(self.lattices) if self.lattices is not None else self.n_lattices
+        if n_lat < 1:
+            raise ValueError("need at least one training lattice (lattices must not be empty)")
         per = int(np.ceil(self.n_train / n_lat)) + int(np.ceil(self.n_test / n_lat))
         if per > 2**self.L:
             raise ValueError(
@@ -110,6 +151,44 @@ class DatasetSpec:
             )
         if self.n_general > 0 and self.n_general_lattices == 0 and self.general_lattices is None:
             raise ValueError("n_general > 0 needs n_general_lattices >= 1")
+
+    def estimated_bytes(self) -> int:
+        """Memory ``build_dataset`` needs, about: every split's instances (float64) twice (simulated, then
+        concatenated), their labels, and one lattice's stochastic replicas at a time."""
+        n = self.n_train + self.n_test + self.n_general
+        K = n_pairs(self.L)
+        per_lattice = max(self.n_train, self.n_test, self.n_general)  # at most, one lattice's share of a split
+        replicas = array_bytes(per_lattice, self.replicas, self.L, 6) if self.mode == "stochastic" else 0
+        return array_bytes(n, self.L, self.M, 2) + array_bytes(n, K, itemsize=2) + replicas
+
+
+# The parameters of each lattice family that a dataset may set. Their types and outer ranges are checked here; the
+# generator checks them against the lattice's L when it draws (a recipe may never draw, e.g. explicit lattices).
+_FAMILY_PARAMS = {
+    "random": ("n_edges",),
+    "erdos_renyi": ("p",),
+    "ring": ("k",),
+    "grid": (),
+    "small_world": ("k", "p"),
+}
+
+
+def _check_family_params(family: str, params: Any) -> None:
+    if not isinstance(params, dict):
+        raise ValueError(f"dataset family_params must be an object, got {show(params)}")
+    allowed = _FAMILY_PARAMS[family]
+    for key, value in params.items():
+        if key not in allowed:
+            raise ValueError(
+                f"dataset family_params: {show(key)} is not a parameter of family {family!r}"
+                f" (it takes {', '.join(allowed) or 'none'})"
+            )
+        if key == "n_edges":
+            check_int("family parameter n_edges", value, 0, n_pairs(L_MAX))
+        elif key == "k":
+            check_int("family parameter k", value, 2, L_MAX - 1)
+        else:
+            check_float("family parameter p", value, 0.0, 1.0)
 
 
 @dataclass
@@ -190,6 +269,8 @@ def build_dataset(spec: DatasetSpec | None = None, **overrides: Any) -> Dataset:
     """Build the three splits of ``spec`` (defaults: the paper's setting); keyword overrides replace fields."""
     spec = dataclasses.replace(spec or DatasetSpec(), **overrides)
     spec.validate()
+    n = spec.n_train + spec.n_test + spec.n_general
+    check_memory(spec.estimated_bytes(), f"a dataset of {n:,} instances of L = {spec.L}, M = {spec.M}")
     ss_lat, ss_states, ss_gen_lat, ss_gen_states, ss_sim = np.random.SeedSequence(spec.seed).spawn(5)
     if spec.lattices is not None:
         lattices = np.stack([from_edges(spec.L, e) for e in spec.lattices])

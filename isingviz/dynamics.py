@@ -20,6 +20,20 @@ import numpy as np
 import torch
 
 from .lattice import validate_adjacency
+from .limits import (
+    M_MAX,
+    M_MIN,
+    N_INSTANCES_MAX,
+    NOISE_MAX,
+    REPLICAS_MAX,
+    T_MAX,
+    T_MIN,
+    array_bytes,
+    check_choice,
+    check_float,
+    check_int,
+    check_memory,
+)
 
 Mode = Literal["meanfield", "stochastic"]
 _TORCH_DTYPES = {np.dtype(np.float32): torch.float32, np.dtype(np.float64): torch.float64}
@@ -55,17 +69,18 @@ def _prepare(
     B = s.shape[0]
     if A_arr.ndim == 3 and A_arr.shape[0] != B:
         raise ValueError(f"A has {A_arr.shape[0]} lattices but s0 has {B} instances; give one lattice per instance")
-    T_arr = np.asarray(T, dtype=np.float64)
+    T_arr = np.asarray(T)
+    if T_arr.dtype.kind not in "biuf":  # strings, complex numbers, objects
+        raise ValueError(f"temperature T must be a real number or one per instance, got dtype {T_arr.dtype}")
+    T_arr = T_arr.astype(np.float64)
     if T_arr.ndim == 0:
         T_arr = np.full(B, float(T_arr))
     if T_arr.shape != (B,):
         raise ValueError(f"T must be a scalar or one value per instance (shape ({B},)), got shape {T_arr.shape}")
-    if not np.all(np.isfinite(T_arr)) or np.any(T_arr <= 0):
-        raise ValueError("temperature T must be finite and > 0")
-    if not (np.isfinite(tau) and 0 < tau <= 1):
-        raise ValueError(f"time step tau must satisfy 0 < tau <= 1, got {tau}")
-    if isinstance(M, bool) or not isinstance(M, (int, np.integer)) or M < 2:
-        raise ValueError(f"number of time steps M must be an integer >= 2, got {M!r}")
+    if not np.all(np.isfinite(T_arr)) or np.any(T_arr < T_MIN) or np.any(T_arr > T_MAX):
+        raise ValueError(f"temperature T must be finite and > 0 (from {T_MIN:g} to {T_MAX:g})")
+    check_float("time step tau", tau, 0.0, 1.0, lo_open=True)
+    check_int("number of time steps M", M, M_MIN, M_MAX)
     return A_arr, s, T_arr, single, dt
 
 
@@ -111,8 +126,16 @@ def simulate(
         is s0 (plus noise, if any).
     """
     A_arr, s, T_arr, single, dt = _prepare(A, s0, T, tau, M, dtype)
-    if not (np.isfinite(noise) and noise >= 0):
-        raise ValueError(f"observation noise sigma must be >= 0, got {noise}")
+    check_float("observation noise sigma", noise, 0.0, NOISE_MAX)
+    check_choice("mode", mode, ("meanfield", "stochastic"))
+    R = check_int("replicas", replicas, 1, REPLICAS_MAX)
+    B, L = s.shape
+    check_int("number of instances", B, 0, N_INSTANCES_MAX)
+    work = array_bytes(B, L, M, itemsize=dt.itemsize) * (3 if noise > 0 else 2)  # trajectories, output, noise
+    if mode == "stochastic":
+        work += array_bytes(B, R, L, 6, itemsize=dt.itemsize)  # spins, fields, two uniforms, draws per replica
+    replica_text = f" with {R:,} replicas each" if mode == "stochastic" else ""
+    check_memory(work, f"simulating {B:,} instances of L = {L}, M = {M}{replica_text}")
     dev = torch.device(device) if device is not None else torch.device("cpu")
     tdt = _TORCH_DTYPES[dt]
     J = _scaled_couplings(A_arr, T_arr, tdt, dev)
@@ -121,13 +144,9 @@ def simulate(
     elif mode == "stochastic":
         if not np.all(np.abs(s) == 1):
             raise ValueError("stochastic mode needs s0 entries of exactly +1 or -1")
-        if isinstance(replicas, bool) or not isinstance(replicas, (int, np.integer)) or replicas < 1:
-            raise ValueError(f"replicas must be an integer >= 1, got {replicas!r}")
         gen = torch.Generator(device=dev)
         gen.manual_seed(int(np.random.SeedSequence(seed).generate_state(1)[0]))
-        out = _stochastic(J, torch.as_tensor(s, dtype=tdt, device=dev), tau, M, int(replicas), gen)
-    else:
-        raise ValueError(f"mode must be 'meanfield' or 'stochastic', got {mode!r}")
+        out = _stochastic(J, torch.as_tensor(s, dtype=tdt, device=dev), tau, M, R, gen)
     x = out.cpu().numpy()
     if noise > 0:
         x = add_observation_noise(x, noise, seed=None if seed is None else seed + 1)
@@ -197,8 +216,7 @@ def _stochastic(J: torch.Tensor, s0: torch.Tensor, tau: float, M: int, R: int, g
 
 def add_observation_noise(x: np.ndarray, sigma: float, seed: int | np.random.Generator | None = None) -> np.ndarray:
     """Return x + N(0, sigma^2) noise of x's shape and dtype (a new array; x is not changed)."""
-    if not (np.isfinite(sigma) and sigma >= 0):
-        raise ValueError(f"observation noise sigma must be >= 0, got {sigma}")
+    check_float("observation noise sigma", sigma, 0.0, NOISE_MAX)
     rng = seed if isinstance(seed, np.random.Generator) else np.random.default_rng(seed)
     return (x + sigma * rng.standard_normal(x.shape)).astype(x.dtype, copy=False)
 

@@ -10,16 +10,18 @@ from __future__ import annotations
 import json
 import os
 from collections.abc import Callable, Iterable
-from pathlib import Path
 from typing import Any
 
 import networkx as nx
 import numpy as np
 
-L_MIN, L_MAX = 2, 64
+from . import safejson
+from .files import atomic_write
+from .limits import L_MAX, L_MIN, check_int, is_int, show
+
 FORMAT_TAG = "isingviz-lattice"
 FORMAT_VERSION = 1
-MAX_FILE_BYTES = 1_000_000
+MAX_FILE_BYTES = 1_000_000  # a lattice file of L = 64 with every pair an edge is ~20 KB
 
 
 def n_pairs(L: int) -> int:
@@ -28,11 +30,7 @@ def n_pairs(L: int) -> int:
 
 
 def _check_L(L: Any) -> int:
-    if isinstance(L, bool) or not isinstance(L, (int, np.integer)):
-        raise ValueError(f"L must be an integer between {L_MIN} and {L_MAX}, got {L!r}")
-    if not L_MIN <= int(L) <= L_MAX:
-        raise ValueError(f"L must be between {L_MIN} and {L_MAX} spins, got {L}")
-    return int(L)
+    return check_int("L (spins)", L, L_MIN, L_MAX)
 
 
 def validate_adjacency(A: Any) -> np.ndarray:
@@ -94,21 +92,25 @@ def edges_of(A: Any) -> list[list[int]]:
     return [[int(a), int(b)] for a, b in zip(i, j)]
 
 
-def from_edges(L: int, edges: Iterable[Iterable[int]]) -> np.ndarray:
-    """Adjacency (L, L) from an edge list. Refuses self edges, duplicates and out-of-range spins."""
+def from_edges(L: int, edges: Iterable[Any]) -> np.ndarray:
+    """Adjacency (L, L) from an edge list [[i, j], ...].
+
+    Allowed: at most K = L(L-1)/2 edges, each a list or tuple (or array) of exactly two integer spin indices in
+    0..L-1 (not bools, floats or strings), no self edge, no edge twice. ``ValueError`` names the first bad edge.
+    """
     L = _check_L(L)
+    if isinstance(edges, (str, bytes, dict)) or not isinstance(edges, (list, tuple, np.ndarray)):
+        raise ValueError(f"edges must be a list of [i, j] pairs, got {show(edges)}")
+    if len(edges) > n_pairs(L):
+        raise ValueError(f"{len(edges):,} edges listed, but L={L} spins have only {n_pairs(L)} pairs")
     A = np.zeros((L, L), dtype=np.int8)
     for n, e in enumerate(edges):
-        try:
-            pair = [int(x) for x in e]
-            ok = len(pair) == 2 and all(float(x) == int(x) for x in e)
-        except (TypeError, ValueError):
-            ok = False
+        ok = isinstance(e, (list, tuple, np.ndarray)) and len(e) == 2 and all(is_int(x) for x in e)
         if not ok:
-            raise ValueError(f"edge #{n} must be a pair of integer spin indices, got {e!r}")
-        i, j = pair
+            raise ValueError(f"edge #{n} must be a pair [i, j] of integer spin indices, got {show(e)}")
+        i, j = int(e[0]), int(e[1])
         if not (0 <= i < L and 0 <= j < L):
-            raise ValueError(f"edge #{n} {[i, j]} is out of range: spins are numbered 0..{L - 1}")
+            raise ValueError(f"edge #{n} [{show(i)}, {show(j)}] is out of range: spins are numbered 0..{L - 1}")
         if i == j:
             raise ValueError(f"edge #{n} {[i, j]} is a self edge; a lattice has no self-loops")
         if A[i, j]:
@@ -267,42 +269,38 @@ def lattice_to_dict(A: Any) -> dict[str, Any]:
 
 
 def lattice_from_dict(doc: Any) -> np.ndarray:
-    """Lattice-file JSON document -> adjacency (L, L), every field checked."""
+    """Lattice-file JSON document -> adjacency (L, L), every field checked (``from_edges`` checks the edges)."""
     if not isinstance(doc, dict):
         raise ValueError("lattice file must hold a JSON object")
     if doc.get("format") != FORMAT_TAG:
-        raise ValueError(f"not a lattice file: 'format' must be {FORMAT_TAG!r}, got {doc.get('format')!r}")
-    if doc.get("version") != FORMAT_VERSION:
+        raise ValueError(f"not a lattice file: 'format' must be {FORMAT_TAG!r}, got {show(doc.get('format'))}")
+    if doc.get("version") != FORMAT_VERSION or not is_int(doc.get("version")):
         raise ValueError(
-            f"unsupported lattice file version {doc.get('version')!r}; this version reads {FORMAT_VERSION}"
+            f"unsupported lattice file version {show(doc.get('version'))}; this version reads {FORMAT_VERSION}"
         )
     if "L" not in doc or "edges" not in doc:
         raise ValueError("lattice file needs the fields 'L' and 'edges'")
+    unknown = sorted(set(doc) - {"format", "version", "L", "edges"})
+    if unknown:
+        raise ValueError(f"lattice file has unknown fields {show(unknown[0])}; allowed: format, version, L, edges")
     if not isinstance(doc["edges"], list):
-        raise ValueError("'edges' must be a list of [i, j] pairs")
+        raise ValueError(f"'edges' must be a list of [i, j] pairs, got {show(doc['edges'])}")
     return from_edges(_check_L(doc["L"]), doc["edges"])
 
 
-def save_lattice(path: str | os.PathLike[str], A: Any) -> None:
-    """Write a lattice file (JSON)."""
-    Path(path).write_text(json.dumps(lattice_to_dict(A)) + "\n", encoding="utf-8")
+def save_lattice(path: str | os.PathLike[str], A: Any, *, overwrite: bool = True) -> None:
+    """Write a lattice file (JSON) atomically; ``overwrite=False`` refuses an existing file."""
+    atomic_write(path, (json.dumps(lattice_to_dict(A)) + "\n").encode("utf-8"), overwrite=overwrite)
 
 
 def load_lattice(source: str | os.PathLike[str] | bytes) -> np.ndarray:
-    """Read a lattice file from a path or from its bytes; returns adjacency (L, L) int8."""
-    if isinstance(source, (bytes, bytearray)):
-        raw = bytes(source)
+    """Read a lattice file from a path or from its bytes; returns adjacency (L, L) int8.
+
+    The JSON is read strictly (``safejson``: at most ``MAX_FILE_BYTES``, no NaN / Infinity, no duplicate keys, a
+    UTF-8 byte-order mark tolerated); every field is then checked. ``ValueError`` says what is wrong.
+    """
+    if isinstance(source, (bytes, bytearray, memoryview)):
+        doc = safejson.loads(bytes(source), "lattice file", max_bytes=MAX_FILE_BYTES)
     else:
-        p = Path(source)
-        if not p.is_file():
-            raise ValueError(f"lattice file {str(p)!r} does not exist")
-        if p.stat().st_size > MAX_FILE_BYTES:
-            raise ValueError(f"lattice file is larger than {MAX_FILE_BYTES} bytes")
-        raw = p.read_bytes()
-    if len(raw) > MAX_FILE_BYTES:
-        raise ValueError(f"lattice file is larger than {MAX_FILE_BYTES} bytes")
-    try:
-        doc = json.loads(raw.decode("utf-8"))
-    except (UnicodeDecodeError, json.JSONDecodeError) as exc:
-        raise ValueError(f"lattice file is not valid JSON: {exc}") from None
+        doc = safejson.load_file(source, "lattice file", max_bytes=MAX_FILE_BYTES)
     return lattice_from_dict(doc)

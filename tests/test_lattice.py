@@ -95,14 +95,14 @@ def test_lattice_file_roundtrip(tmp_path):
     "payload, msg",
     [
         (b"{not json", "not valid JSON"),
-        (b"\xff\xfe", "not valid JSON"),
+        (b"\xff\xfe", "not UTF-8"),
         (b"[1, 2]", "JSON object"),
         (json.dumps({"format": "other", "version": 1, "L": 3, "edges": []}).encode(), "format"),
         (json.dumps({"format": "isingviz-lattice", "version": 9, "L": 3, "edges": []}).encode(), "version"),
         (json.dumps({"format": "isingviz-lattice", "version": 1, "L": 3, "edges": [[0, 3]]}).encode(), "out of range"),
         (json.dumps({"format": "isingviz-lattice", "version": 1, "L": 3, "edges": [[1, 1]]}).encode(), "self edge"),
         (json.dumps({"format": "isingviz-lattice", "version": 1, "L": 3, "edges": [[0, 1], [1, 0]]}).encode(), "twice"),
-        (json.dumps({"format": "isingviz-lattice", "version": 1, "L": 99, "edges": []}).encode(), "between 2 and 64"),
+        (json.dumps({"format": "isingviz-lattice", "version": 1, "L": 99, "edges": []}).encode(), "from 2 to 64"),
         (json.dumps({"format": "isingviz-lattice", "version": 1, "L": 3, "edges": [[0, "a"]]}).encode(), "integer"),
         (json.dumps({"format": "isingviz-lattice", "version": 1, "L": 3}).encode(), "'edges'"),
     ],
@@ -110,6 +110,51 @@ def test_lattice_file_roundtrip(tmp_path):
 def test_load_lattice_refuses_bad_files(payload, msg):
     with pytest.raises(ValueError, match=msg):
         lat.load_lattice(payload)
+
+
+def _doc(edges: str, L: str = "3") -> bytes:
+    return f'{{"format": "isingviz-lattice", "version": 1, "L": {L}, "edges": {edges}}}'.encode()
+
+
+@pytest.mark.parametrize(
+    "payload, msg",
+    [
+        (_doc('"01"'), "list of \\[i, j\\] pairs"),  # a string is iterable: it used to pass as the edge (0, 1)
+        (_doc('{"0": 1}'), "list of \\[i, j\\] pairs"),
+        (_doc('[["0", "1"]]'), "edge #0 must be a pair"),
+        (_doc("[[true, false]]"), "edge #0 must be a pair"),
+        (_doc("[[0.0, 1.0]]"), "edge #0 must be a pair"),
+        (_doc("[[0, 1, 2]]"), "edge #0 must be a pair"),
+        (_doc("[0, 1]"), "edge #0 must be a pair"),
+        (_doc("[[0, 1]]", L="true"), "L \\(spins\\) must be an integer"),
+        (_doc("[[0, 1]]", L="3.0"), "L \\(spins\\) must be an integer"),
+        (b'{"format": "isingviz-lattice", "version": 1, "L": 3, "L": 4, "edges": []}', "'L' appears twice"),
+        (_doc("[[0, Infinity]]"), "Infinity is not a number"),
+        (_doc("[[0, 1e400]]"), "out of range"),
+        (_doc(f"[[0, {'9' * 4000}]]"), "4,000 digits"),
+        (_doc("[" * 100_000 + "]" * 100_000), "nested 100,001 levels"),
+        (_doc("[[0, 1], [0, 2], [1, 2], [0, 1]]"), "4 edges listed"),
+    ],
+    ids=["str-edges", "object-edges", "str-index", "bool-index", "float-index", "triple", "flat-pair", "bool-L",
+         "float-L", "duplicate-key", "infinity", "1e400", "4000-digits", "deep", "too-many-edges"],
+)  # fmt: skip
+def test_load_lattice_is_strict(payload: bytes, msg: str) -> None:
+    with pytest.raises(ValueError, match=msg):
+        lat.load_lattice(payload)
+
+
+def test_load_lattice_tolerates_a_utf8_bom(tmp_path):
+    p = tmp_path / "bom.json"
+    p.write_bytes(b"\xef\xbb\xbf" + _doc("[[0, 2]]"))
+    assert lat.edges_of(lat.load_lattice(p)) == [[0, 2]]
+
+
+def test_save_lattice_is_atomic_and_can_refuse_to_overwrite(tmp_path):
+    p = tmp_path / "l.json"
+    lat.save_lattice(p, lat.ring_lattice(5))
+    with pytest.raises(ValueError, match="already exists"):
+        lat.save_lattice(p, lat.ring_lattice(6), overwrite=False)
+    assert lat.load_lattice(p).shape == (5, 5) and sorted(x.name for x in tmp_path.iterdir()) == ["l.json"]
 
 
 def test_load_lattice_missing_path(tmp_path):

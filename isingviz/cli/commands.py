@@ -1,13 +1,16 @@
 """Command line: ``python -m isingviz {simulate,train,train-general,evaluate,predict,sweep} ...``; each prints one JSON
 line.
 
-Library ``ValueError``s (and unreadable files) end as ``error: ...`` on stderr with exit code 2, never a traceback.
+Every expected failure (a library ``ValueError``, an unreadable file, a flag out of its range) ends as one line
+``error: <sentence>`` on stderr with exit code 2, never a traceback; anything else is reported as an unexpected
+error on one line too (``ISINGVIZ_DEBUG=1`` prints the traceback). Every file written is written atomically.
 """
 
 from __future__ import annotations
 
 import argparse
 import contextlib
+import io
 import json
 import math
 import signal
@@ -16,7 +19,6 @@ import textwrap
 import threading
 import time
 from collections.abc import Iterator
-from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -34,6 +36,19 @@ from ..learn.general.train import FAMILIES
 from ..learn.networks import n_parameters
 from ..learn.store import LoadedModel, load_model, save_model
 from ..learn.train import TrainConfig, default_threads, train
+from ..limits import SEED_MAX, check_int
+from .checks import (
+    check_evaluate,
+    check_instance_file,
+    check_out,
+    check_simulate,
+    check_train_general,
+    error_line,
+    finite_float,
+    parse_s0,
+    read_instance,
+    write_out,
+)
 from .help import DESCRIPTION, EVALUATE_HELP, PREDICT_HELP, SIMULATE_HELP, SWEEP_HELP, TRAIN_GENERAL_HELP, TRAIN_HELP
 from .settings import (
     _SECTIONS,
@@ -46,21 +61,13 @@ from .settings import (
 )
 
 
-def _check_out(path: str, suffix: str, overwrite: bool) -> Path:
-    p = Path(path)
-    if p.suffix != suffix:
-        raise ValueError(f"--out must end in {suffix}, got {p.name!r}")
-    if p.exists() and not overwrite:
-        raise ValueError(f"{p} already exists; pass --overwrite to replace it")
-    return p
-
-
 def _emit(doc: dict[str, Any]) -> None:
     print(json.dumps(doc, allow_nan=False))
 
 
 def _cmd_simulate(a: argparse.Namespace) -> int:
-    out = _check_out(a.out, ".npz", a.overwrite)
+    out = check_out(a.out, ".npz", a.overwrite)
+    check_simulate(a)
     given = {"n_edges": a.edges, "p": a.p, "k": a.k}
     if a.lattice:
         if any(v is not None for v in given.values()):
@@ -69,10 +76,12 @@ def _cmd_simulate(a: argparse.Namespace) -> int:
     else:
         A = make_lattice(a.family, a.L, a.lattice_seed, **_family_params(a.family, given))
     L = A.shape[0]
+    check_instance_file(a.n, L, a.M)
     s0 = distinct_initial_states(L, a.n, a.seed)  # (B, L)
     X = simulate(A, s0, a.T, a.tau, a.M, mode=a.mode, replicas=a.replicas, noise=a.noise, seed=a.seed)  # (B, L, M)
-    out.parent.mkdir(parents=True, exist_ok=True)
-    np.savez(out, X=X, s0=s0, A=A, T=a.T, tau=a.tau, M=a.M, noise=a.noise, mode=a.mode)
+    buf = io.BytesIO()
+    np.savez(buf, X=X, s0=s0, A=A, T=a.T, tau=a.tau, M=a.M, noise=a.noise, mode=a.mode)
+    write_out(out, buf.getvalue(), a.overwrite)
     info = {"out": str(out), "shape": list(X.shape), "L": L, "n_edges": len(edges_of(A))}
     _emit({**info, "T": a.T, "tau": a.tau, "M": a.M, "mode": a.mode, "noise": a.noise})
     return 0
@@ -99,15 +108,15 @@ def _sigint_sets(stop: threading.Event) -> Iterator[None]:
 
 
 def _cmd_train(a: argparse.Namespace) -> int:
-    out = _check_out(a.out, ".safetensors", a.overwrite)
+    out = check_out(a.out, ".safetensors", a.overwrite)
     given: dict[str, dict[str, Any]] = {}
     for key, v in vars(a).items():
         if "." in key:  # a section.field flag given explicitly (the others are absent: SUPPRESS defaults)
             section, name = key.split(".")
             given.setdefault(section, {})[name] = v
     file = _read_json(a.config, "config file") if a.config else {}
-    if not isinstance(file, dict) or set(file) - set(_SECTIONS):
-        raise ValueError(f"a config file holds a JSON object with sections {sorted(_SECTIONS)}")
+    if not isinstance(file, dict) or set(file) - set(_SECTIONS) or not all(isinstance(v, dict) for v in file.values()):
+        raise ValueError(f"a config file holds a JSON object with sections {', '.join(_SECTIONS)}, each an object")
     base = load_model(a.init) if a.init else None
     old_threads = torch.get_num_threads()
     try:  # a config file's nested values of the wrong type (e.g. lattices that are not edge lists) raise TypeError
@@ -149,9 +158,10 @@ def _cmd_train(a: argparse.Namespace) -> int:
 
 
 def _cmd_train_general(a: argparse.Namespace) -> int:
-    out = _check_out(a.out, ".safetensors", a.overwrite)
+    out = check_out(a.out, ".safetensors", a.overwrite)
     overrides = _general_overrides(a.set)
     steps = recipe_config(a.steps, a.seed, a.lr, overrides).steps  # checks the settings before the bar starts
+    check_train_general(a)
     stop = threading.Event()
     with tqdm(total=steps, file=sys.stderr, disable=a.quiet or a.json_progress, unit="step", desc="train") as bar:
 
@@ -188,7 +198,8 @@ _GENERAL_ONLY = ("L", "n", "family")  # evaluate flags of the general model (Non
 
 
 def _cmd_evaluate(a: argparse.Namespace) -> int:
-    out = _check_out(a.out, ".json", a.overwrite) if a.out else None
+    out = check_out(a.out, ".json", a.overwrite) if a.out else None
+    check_evaluate(a)
     model = load_model(a.model)
     if model.is_general:
         t0 = time.perf_counter()
@@ -201,35 +212,9 @@ def _cmd_evaluate(a: argparse.Namespace) -> int:
             raise ValueError(f"{', '.join(given)} apply to a general model; {model.name} is a CNN (fixed L)")
         res = evaluate_model(model, **{k: getattr(a, k) for k in _EVALUATE_KEYS})
     if out is not None:
-        out.write_text(json.dumps(res, indent=2, allow_nan=False) + "\n", encoding="utf-8")
+        write_out(out, (json.dumps(res, indent=2, allow_nan=False) + "\n").encode("utf-8"), a.overwrite)
     _emit(res)
     return 0
-
-
-def _parse_s0(text: str, L: int) -> np.ndarray:
-    t = text.strip()
-    try:
-        s0 = [1.0 if c == "+" else -1.0 for c in t] if set(t) <= {"+", "-"} else [float(v) for v in t.split(",")]
-    except ValueError:
-        raise ValueError(f"--s0 must be a string of + and - or comma-separated numbers, got {text!r}") from None
-    if len(s0) != L:
-        raise ValueError(f"--s0 has {len(s0)} spins but the model expects L={L}")
-    return np.array(s0)
-
-
-def _read_instance(path: str, index: int) -> tuple[np.ndarray, np.ndarray | None, float | None]:
-    """Instance ``index`` (L, M) of an .npz from ``simulate``, its lattice A (if stored) and T (if stored)."""
-    try:
-        with np.load(path, allow_pickle=False) as f:
-            doc = {k: f[k] for k in f.files}
-    except Exception as e:  # not a file, not an npz, pickled content
-        raise ValueError(f"cannot read instance file {path!r}: {e}") from None
-    if "X" not in doc:
-        raise ValueError(f"instance file {path!r} has no array 'X' (instances, shape (B, L, M))")
-    X = doc["X"][None] if doc["X"].ndim == 2 else doc["X"]
-    if X.ndim != 3 or not -X.shape[0] <= index < X.shape[0]:
-        raise ValueError(f"--index {index} is out of range for {X.shape[0]} instances of shape {X.shape[1:]}")
-    return X[index], doc.get("A"), float(doc["T"]) if "T" in doc else None
 
 
 def _cmd_predict(a: argparse.Namespace) -> int:
@@ -238,13 +223,14 @@ def _cmd_predict(a: argparse.Namespace) -> int:
     if a.instance:
         if a.T is not None or a.noise is not None:
             raise ValueError("--T and --noise apply when simulating (--s0 / --s0-seed), not to a stored --instance")
-        x, A_file, T = _read_instance(a.instance, a.index)
+        x, A_file, T = read_instance(a.instance, a.index)
         A, s0 = A if A is not None else A_file, x[:, 0]
     else:
         if A is None:
             raise ValueError("--s0 / --s0-seed simulate the dynamics and need the lattice: add --lattice FILE.json")
+        check_int("--s0-seed", a.s0_seed if a.s0 is None else 0, 0, SEED_MAX)
         L, T = model.config.L, model.T if a.T is None else a.T
-        s0 = _parse_s0(a.s0, L) if a.s0 is not None else distinct_initial_states(L, 1, a.s0_seed)[0]
+        s0 = parse_s0(a.s0, L) if a.s0 is not None else distinct_initial_states(L, 1, a.s0_seed)[0]
         x = simulate_for_model(model, A, s0, T=T, noise=a.noise, seed=a.s0_seed)
     res = predict_pairs(model, x, A)
     _emit({"model": model.name, "T": T, "tau": model.tau, "M": model.config.M, "s0": np.asarray(s0).tolist(), **res})
@@ -281,7 +267,7 @@ class _Formatter(argparse.ArgumentDefaultsHelpFormatter, argparse.RawDescription
 
 def _family_flags(p: argparse.ArgumentParser) -> None:
     p.add_argument("--edges", type=int, help="random family: exact number of edges (generator default 25)")
-    p.add_argument("--p", type=float, help="erdos_renyi: edge probability (0.3); small_world: rewiring (0.1)")
+    p.add_argument("--p", type=finite_float, help="erdos_renyi: edge probability (0.3); small_world: rewiring (0.1)")
     p.add_argument("--k", type=int, help="ring / small_world: neighbours per spin, even (2 / 4)")
 
 
@@ -330,10 +316,10 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--steps", type=int, default=1800, help="Adam steps of the schedule")
     p.add_argument("--threads", type=int, default=1, help="torch CPU threads (the weights depend on it)")
     p.add_argument("--seed", type=int, default=0, help="seed of lattices, instances and initialisation (default: 0)")
-    p.add_argument("--lr", type=float, default=2e-3, help="peak learning rate")
+    p.add_argument("--lr", type=finite_float, default=2e-3, help="peak learning rate")
     p.add_argument("--init", metavar="MODEL.safetensors", help="continue from this general model (fresh schedule)")
     p.add_argument("--stop-after-steps", type=int, metavar="N", help="stop after N steps (keeps the best so far)")
-    p.add_argument("--max-seconds", type=float, metavar="S", help="stop after S seconds (keeps the best so far)")
+    p.add_argument("--max-seconds", type=finite_float, metavar="S", help="stop after S seconds (keeps the best so far)")
     p.add_argument("--set", action="append", metavar="KEY=VALUE", help="another GeneralTrainConfig field (repeat)")
     p.add_argument("--out", required=True, metavar="PATH.safetensors", help="model file to write")
     p.add_argument("--overwrite", action="store_true", help="replace an existing --out")
@@ -350,8 +336,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--n", type=int, help="general model: unseen lattices, one instance each (default 100)")
     p.add_argument("--family", choices=list(FAMILIES), help="general model: lattice family (default random)")
     p.add_argument("--seed", type=int, default=1, help="seed of the fresh states and lattices")
-    p.add_argument("--T", type=float, help="simulate at this temperature (default: the model's; general: 1)")
-    p.add_argument("--noise", type=float, help="observation noise sigma (default: the model's; general: 0)")
+    p.add_argument("--T", type=finite_float, help="simulate at this temperature (default: the model's; general: 1)")
+    p.add_argument("--noise", type=finite_float, help="observation noise sigma (default: the model's; general: 0)")
     p.add_argument("--out", metavar="results.json", help="also write the result, indented, to this file")
     p.add_argument("--overwrite", action="store_true", help="replace an existing --out")
 
@@ -363,8 +349,8 @@ def build_parser() -> argparse.ArgumentParser:
     src.add_argument("--s0", help="initial state: '+-+-...' or '1,-1,...' (write --s0=-+... when it starts with -)")
     src.add_argument("--s0-seed", type=int, help="draw a random initial state with this seed")
     p.add_argument("--index", type=int, default=0, help="which instance of --instance")
-    p.add_argument("--T", type=float, help="temperature when simulating (default: the model's)")
-    p.add_argument("--noise", type=float, help="observation noise when simulating (default: the model's)")
+    p.add_argument("--T", type=finite_float, help="temperature when simulating (default: the model's)")
+    p.add_argument("--noise", type=finite_float, help="observation noise when simulating (default: the model's)")
 
     from ..experiments.sweeps import SWEEPS
 
@@ -391,9 +377,9 @@ def main(argv: list[str] | None = None) -> int:
         return e.code if isinstance(e.code, int) else 2 * (e.code is not None)
     try:
         return args.func(args)
-    except (ValueError, OSError) as e:
-        print(f"error: {e}", file=sys.stderr)
-        return 2
     except KeyboardInterrupt:
         print("interrupted", file=sys.stderr)
         return 130
+    except Exception as e:  # expected failures are ValueError / OSError; anything else still gets one line
+        print(f"error: {error_line(e)}", file=sys.stderr)
+        return 2

@@ -6,11 +6,10 @@ from __future__ import annotations
 
 import argparse
 import dataclasses
-import json
 import sys
-from pathlib import Path
 from typing import Any
 
+from .. import safejson
 from ..config import dataclass_from_dict
 from ..data import DatasetSpec
 from ..lattice import GENERATORS
@@ -20,6 +19,8 @@ from ..learn.general.train import GeneralTrainConfig
 from ..learn.model_config import ARCHITECTURES, ENCODINGS, ModelConfig
 from ..learn.store import LoadedModel
 from ..learn.train import SCHEDULES, TrainConfig
+from ..limits import show
+from .checks import finite_float
 
 _FAMILY_PARAMS = {"random": {"n_edges"}, "erdos_renyi": {"p"}, "ring": {"k"}, "grid": set(), "small_world": {"k", "p"}}
 
@@ -28,7 +29,7 @@ def _ints(text: str) -> list[int]:
     try:
         return [int(c) for c in text.split(",")]
     except ValueError:
-        raise argparse.ArgumentTypeError(f"expected comma-separated integers, got {text!r}") from None
+        raise argparse.ArgumentTypeError(f"expected comma-separated integers, got {show(text)}") from None
 
 
 # train flags: (flag, section, field, type, choices, help); defaults come from the dataclasses, a flag given
@@ -42,12 +43,12 @@ _TRAIN_FLAGS: list[tuple[str, str, str, Any, Any, str]] = [
     ("--n-test", "dataset", "n_test", int, None, "test instances: same lattices, unseen initial states"),
     ("--general-lattices", "dataset", "n_general_lattices", int, None, "unseen lattices (generalization split)"),
     ("--n-general", "dataset", "n_general", int, None, "instances on the unseen lattices"),
-    ("--T", "dataset", "T", float, None, "temperature"),
-    ("--tau", "dataset", "tau", float, None, "Euler time step"),
+    ("--T", "dataset", "T", finite_float, None, "temperature"),
+    ("--tau", "dataset", "tau", finite_float, None, "Euler time step"),
     ("--M", "dataset", "M", int, None, "time points per instance"),
     ("--mode", "dataset", "mode", str, ["meanfield", "stochastic"], "dynamics"),
     ("--replicas", "dataset", "replicas", int, None, "stochastic replicas averaged per instance"),
-    ("--noise", "dataset", "noise", float, None, "Gaussian observation noise sigma"),
+    ("--noise", "dataset", "noise", finite_float, None, "Gaussian observation noise sigma"),
     ("--seed", "dataset", "seed", int, None, "dataset seed (lattices, initial states, noise)"),
     ("--encoding", "model", "encoding", str, list(ENCODINGS), "network input encoding"),
     ("--arch", "model", "arch", str, list(ARCHITECTURES), "network architecture"),
@@ -55,9 +56,9 @@ _TRAIN_FLAGS: list[tuple[str, str, str, Any, Any, str]] = [
     ("--hidden", "model", "hidden", int, None, "dense layer width"),
     ("--epochs", "train", "epochs", int, None, "passes over the training set"),
     ("--batch-size", "train", "batch_size", int, None, "instances per optimiser step"),
-    ("--lr", "train", "lr", float, None, "peak learning rate"),
+    ("--lr", "train", "lr", finite_float, None, "peak learning rate"),
     ("--schedule", "train", "schedule", str, list(SCHEDULES), "learning-rate schedule"),
-    ("--target-accuracy", "train", "target_accuracy", float, None, "stop once test accuracy reaches this"),
+    ("--target-accuracy", "train", "target_accuracy", finite_float, None, "stop once test accuracy reaches this"),
     ("--train-seed", "train", "seed", int, None, "initialisation and batch-order seed"),
     ("--threads", "train", "threads", int, None, "torch CPU threads (None: all cores, at most 8)"),
     ("--device", "train", "device", str, ["auto", "cpu", "cuda"], "where to train"),
@@ -67,13 +68,8 @@ _SECTIONS = {"dataset": DatasetSpec(), "model": ModelConfig(), "train": TrainCon
 
 
 def _read_json(path: str, what: str) -> Any:
-    p = Path(path)
-    if not p.is_file() or p.stat().st_size > 10_000_000:
-        raise ValueError(f"{what} {path!r} does not exist or is over 10 MB")
-    try:
-        return json.loads(p.read_text(encoding="utf-8"))
-    except (UnicodeDecodeError, json.JSONDecodeError) as e:
-        raise ValueError(f"{what} {path!r} is not valid JSON: {e}") from None
+    """A JSON file given on the command line, read strictly (``isingviz.safejson``, at most 10 MB)."""
+    return safejson.load_file(path, what, max_bytes=10_000_000)
 
 
 def _family_params(family: str, given: dict[str, Any]) -> dict[str, Any]:
@@ -149,7 +145,7 @@ def _general_overrides(pairs: list[str] | None) -> dict[str, Any]:
         if key not in fields:
             raise ValueError(f"--set {key}: unknown field; GeneralTrainConfig has {', '.join(fields)}")
         try:
-            out[key] = json.loads(text)
-        except json.JSONDecodeError:
-            raise ValueError(f"--set {key}={text}: the value must be a number (or true/false), got {text!r}") from None
+            out[key] = safejson.loads(text, f"--set {key}", max_bytes=100)
+        except ValueError:
+            raise ValueError(f"--set {key}: the value must be a number (or true/false), got {show(text)}") from None
     return out

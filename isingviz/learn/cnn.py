@@ -42,6 +42,20 @@ def encode(X: np.ndarray, encoding: str, tau: float) -> torch.Tensor:
     return torch.from_numpy(np.ascontiguousarray(out, dtype=np.float32))
 
 
+def activation_bytes(cfg: ModelConfig) -> int:
+    """Float32 bytes of one instance's activations in the CNN of ``cfg`` (input, every layer's output before and
+    after its GELU, the dense head): what a batch costs per instance in a forward pass (a backward pass doubles it)."""
+    L, m = cfg.L, cfg.M
+    floats = cfg.in_channels * L * m
+    for c in cfg.channels:
+        if cfg.arch == "spin_time_cnn":
+            m = (m + 2 * (cfg.kernel // 2) - cfg.kernel) // 2 + 1
+        floats += 2 * c * L * m
+    last = cfg.squeeze or cfg.channels[-1]
+    floats += 2 * last * L * m + 2 * cfg.hidden + 4 * cfg.K
+    return 4 * floats
+
+
 class SpinTimeCNN(nn.Module):
     """Convolutions along time only, shared by all spins, then a dense read-out over all spins.
 
@@ -71,6 +85,7 @@ class SpinTimeCNN(nn.Module):
             nn.Linear(cfg.hidden, 2 * cfg.K),
         )
         self.K = cfg.K
+        self.config = cfg  # read by ``train.predict_log_proba`` to size its batches
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         logits = self.head(self.features(x)).view(-1, self.K, 2)  # (B, K, 2)
@@ -97,6 +112,7 @@ class Conv2dCNN(nn.Module):
             nn.Linear(cfg.hidden, 2 * cfg.K),
         )
         self.K = cfg.K
+        self.config = cfg  # read by ``train.predict_log_proba`` to size its batches
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         logits = self.head(self.features(x)).view(-1, self.K, 2)

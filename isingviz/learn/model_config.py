@@ -11,6 +11,22 @@ from dataclasses import dataclass
 from typing import Any
 
 from ..config import dataclass_from_dict
+from ..limits import (
+    CHANNEL_MAX,
+    CHANNELS_COUNT_MAX,
+    HIDDEN_MAX,
+    KERNEL_MAX,
+    L_MAX,
+    L_MIN,
+    M_MAX,
+    M_MIN,
+    ROUNDS_MAX,
+    SQUEEZE_MAX,
+    check_choice,
+    check_float,
+    check_int,
+    check_ints,
+)
 
 ENCODINGS = ("raw", "decay", "saturation")
 ARCHITECTURES = ("spin_time_cnn", "conv2d")  # the CNNs: fixed L and M, trained by isingviz.learn.train
@@ -55,19 +71,22 @@ class ModelConfig:
         return cfg
 
     def validate(self) -> None:
-        if self.arch not in ARCHITECTURES + GENERAL_ARCHITECTURES:
-            raise ValueError(f"arch must be one of {ARCHITECTURES + GENERAL_ARCHITECTURES}, got {self.arch!r}")
-        if self.encoding not in ENCODINGS:
-            raise ValueError(f"encoding must be one of {ENCODINGS}, got {self.encoding!r}")
-        if not 2 <= self.L <= 64 or self.M < 2:
-            raise ValueError(f"need 2 <= L <= 64 and M >= 2, got L={self.L}, M={self.M}")
-        if not self.channels or min(self.channels) < 1 or min(self.hidden, self.kernel) < 1:
-            raise ValueError(
-                f"channels, hidden and kernel must be positive, got {self.channels}, {self.hidden}, {self.kernel}"
-            )
-        if min(self.time_bins, self.squeeze) < 0:
-            raise ValueError(f"squeeze and time_bins must be >= 0, got {self.squeeze}, {self.time_bins}")
-        if not 0.0 <= self.dropout < 1.0:
-            raise ValueError(f"dropout must be in [0, 1), got {self.dropout}")
-        if not 0 <= self.rounds <= 16:
-            raise ValueError(f"rounds must be in 0..16, got {self.rounds}")
+        """Every field's type and range (``isingviz.limits``), checked before anything is built from it.
+
+        Allowed: arch in ARCHITECTURES + GENERAL_ARCHITECTURES, encoding in ENCODINGS, 2 <= L <= 64,
+        2 <= M <= M_MAX, 0 < tau <= 1, 1 to CHANNELS_COUNT_MAX channels of 1..CHANNEL_MAX, kernel 1..KERNEL_MAX,
+        hidden 1..HIDDEN_MAX, squeeze 0..SQUEEZE_MAX, time_bins 0..M, dropout in [0, 1), rounds 0..ROUNDS_MAX.
+        The parameter count is checked by ``networks.check_size``.
+        """
+        check_choice("model arch", self.arch, ARCHITECTURES + GENERAL_ARCHITECTURES)
+        check_choice("model encoding", self.encoding, ENCODINGS)
+        check_int("model L (spins)", self.L, L_MIN, L_MAX)
+        check_int("model M (time points)", self.M, M_MIN, M_MAX)
+        check_float("model tau", self.tau, 0.0, 1.0, lo_open=True)
+        check_ints("model channels", self.channels, 1, CHANNEL_MAX, 1, CHANNELS_COUNT_MAX)
+        check_int("model kernel", self.kernel, 1, KERNEL_MAX)
+        check_int("model hidden (dense width)", self.hidden, 1, HIDDEN_MAX)
+        check_int("model squeeze", self.squeeze, 0, SQUEEZE_MAX)
+        check_int("model time_bins", self.time_bins, 0, self.M)
+        check_float("model dropout", self.dropout, 0.0, 1.0, hi_open=True)
+        check_int("model rounds", self.rounds, 0, ROUNDS_MAX)

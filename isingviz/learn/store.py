@@ -7,18 +7,18 @@ The safetensors header metadata holds one key, ``"isingviz"``, whose value is a 
      "history": [{...}, ...], "metrics": {...}, "package_version": "0.1.0", "created": "2025-...Z",
      "name": "...", "notes": "..."}
 
-``load_model`` checks the header, the metadata, the tensor names, shapes and dtypes before deserializing
-anything, rebuilds the network with ``build_model(ModelConfig.from_dict(...))`` and never calls pickle or
-``torch.load``; every problem is a ``ValueError`` saying what is wrong.
+``load_model`` reads the header with the strict JSON reader (``isingviz.safejson``), checks the metadata document
+(``isingviz.learn.metadata``: every config range before any layer is built, the dataset recipe, history and
+metrics), then the tensor names, shapes and dtypes against the parameter count the config allows, before
+deserializing anything; it rebuilds the network with ``build_model`` and never calls pickle or ``torch.load``.
+Every problem is a ``ValueError`` with one sentence saying what is wrong; a file that loads can be used.
 """
 
 from __future__ import annotations
 
 import json
-import math
 import os
 import struct
-import tempfile
 from dataclasses import dataclass
 from datetime import datetime, timezone
 from pathlib import Path
@@ -29,44 +29,22 @@ import safetensors.torch
 import torch
 from torch import nn
 
-from .. import __version__
+from .. import __version__, safejson
+from ..files import atomic_write
+from ..limits import T_MAX, T_MIN, TEXT_MAX, check_float, check_text, show
 from .cnn import encode
+from .general.net import batch_within_budget
+from .metadata import FORMAT, VERSION, check_document
+from .metadata import jsonable as _jsonable
 from .model_config import GENERAL_ARCHITECTURES, ModelConfig
-from .networks import build_model, n_parameters
+from .networks import build_model, expected_shapes, n_parameters
 from .train import predict_log_proba
 
-FORMAT = "isingviz-model"
-VERSION = 1
 META_KEY = "isingviz"
 SUFFIX = ".safetensors"
 MAX_HEADER_BYTES = 16_000_000  # header JSON (metadata + tensor table); a long history is ~1 MB
-_DOC_TYPES = {"history": list, "metrics": dict}
-_DOC_OPTIONAL = {"dataset": dict, "train_config": dict, "name": str, "notes": str}  # may also be null or absent
+MAX_TENSORS = 1_000  # entries of the tensor table (the CNNs have 10, the general model 15)
 _NOT_SAFETENSORS = "this looks like a pickle / torch.save file; only .safetensors model files are accepted"
-
-
-def _jsonable(x: Any, where: str) -> Any:
-    """Plain JSON types: dicts with str keys, lists, str, bool, int, finite float (NaN/inf -> None)."""
-    if hasattr(x, "to_dict"):
-        x = x.to_dict()
-    if isinstance(x, dict):
-        return {str(k): _jsonable(v, where) for k, v in x.items()}
-    if isinstance(x, (list, tuple, np.ndarray)):
-        return [_jsonable(v, where) for v in x]
-    if isinstance(x, np.generic):
-        x = x.item()
-    if x is None or isinstance(x, (str, bool, int)):
-        return x
-    if isinstance(x, float):
-        return x if math.isfinite(x) else None
-    raise ValueError(f"{where} must hold only JSON values (dict, list, str, number, bool, None), got {type(x)}")
-
-
-def _expected_shapes(config: ModelConfig) -> dict[str, tuple[int, ...]]:
-    """Parameter names and shapes of ``build_model(config)``, computed on the meta device (no memory)."""
-    with torch.device("meta"):
-        model = build_model(config)
-    return {k: tuple(v.shape) for k, v in model.state_dict().items()}
 
 
 def model_to_bytes(
@@ -90,12 +68,11 @@ def model_to_bytes(
     fixes the timestamp, so that the same training can give the same bytes.
     """
     config.validate()
-    T, tau = float(T), float(tau)
-    if not (math.isfinite(T) and T > 0):
-        raise ValueError(f"temperature T must be finite and > 0, got {T}")
+    T = check_float("temperature T", T, T_MIN, T_MAX)
+    tau = check_float("time step tau", tau, 0.0, 1.0, lo_open=True)
     if tau != config.tau:
         raise ValueError(f"tau={tau} differs from the model config's tau={config.tau}; they must match")
-    expected = _expected_shapes(config)
+    expected = expected_shapes(config)
     state = model.state_dict()
     got = {k: tuple(v.shape) for k, v in state.items()}
     if got != expected:
@@ -120,9 +97,7 @@ def model_to_bytes(
     }
     for key, text in (("name", name), ("notes", notes)):
         if text is not None:
-            if not isinstance(text, str):
-                raise ValueError(f"{key} must be a string, got {type(text)}")
-            doc[key] = text
+            doc[key] = check_text(key, text, TEXT_MAX)
     meta = json.dumps(doc, allow_nan=False, separators=(",", ":"))
     return safetensors.torch.save(tensors, metadata={META_KEY: meta})
 
@@ -149,9 +124,9 @@ def save_model(
     """
     path = Path(path)
     if path.suffix != SUFFIX:
-        raise ValueError(f"model files must end in {SUFFIX}, got {path.name!r}")
+        raise ValueError(f"model files must end in {SUFFIX}, got {show(path.name)}")
     if path.exists() and not overwrite:
-        raise ValueError(f"{path} already exists; pass overwrite=True to replace it")
+        raise ValueError(f"a model file {path.name} already exists; choose another name or allow it to be replaced")
     data = model_to_bytes(
         model,
         config,
@@ -164,25 +139,12 @@ def save_model(
         name=name,
         notes=notes,
     )
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.stem}.", suffix=".tmp")
-    try:
-        with os.fdopen(fd, "wb") as f:
-            f.write(data)
-            f.flush()
-            os.fsync(f.fileno())
-        os.chmod(tmp, 0o644)  # mkstemp makes 0600; a model file is meant to be read by the app's server user
-        if overwrite:
-            os.replace(tmp, path)
-        else:
-            try:
-                os.link(tmp, path)  # atomic, and fails if the target appeared meanwhile
-            except FileExistsError:
-                raise ValueError(f"{path} already exists; pass overwrite=True to replace it") from None
-    finally:
-        if os.path.exists(tmp):
-            os.unlink(tmp)
-    return path
+    return atomic_write(path, data, overwrite=overwrite)
+
+
+def _names(keys: list[str]) -> str:
+    shown = ", ".join(show(k) for k in keys[:5])
+    return shown + (f" and {len(keys) - 5:,} more" if len(keys) > 5 else "")
 
 
 def _shape_diff(expected: dict[str, tuple], got: dict[str, tuple]) -> str:
@@ -190,7 +152,7 @@ def _shape_diff(expected: dict[str, tuple], got: dict[str, tuple]) -> str:
     wrong = [
         f"{k}: {got[k]} instead of {expected[k]}" for k in sorted(set(expected) & set(got)) if got[k] != expected[k]
     ]
-    parts = [f"missing {missing}"] * bool(missing) + [f"unexpected {extra}"] * bool(extra) + wrong[:5]
+    parts = [f"missing {_names(missing)}"] * bool(missing) + [f"unexpected {_names(extra)}"] * bool(extra) + wrong[:5]
     return "; ".join(parts)
 
 
@@ -203,7 +165,7 @@ def _read_source(source: str | os.PathLike | bytes, max_bytes: int) -> tuple[byt
         path = Path(source)
         what = f"model file {path.name}"
         if not path.is_file():
-            raise ValueError(f"no model file at {path}")
+            raise ValueError(f"no model file at {show(str(source))}")
         if path.stat().st_size > max_bytes:
             raise ValueError(f"{what} is {path.stat().st_size:,} bytes, over the limit of {max_bytes:,}")
         with open(path, "rb") as f:
@@ -211,22 +173,6 @@ def _read_source(source: str | os.PathLike | bytes, max_bytes: int) -> tuple[byt
     if len(data) > max_bytes:
         raise ValueError(f"{what} is over the limit of {max_bytes:,} bytes ({len(data):,} read)")
     return data, path
-
-
-def _no_duplicates(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
-    d = dict(pairs)
-    if len(d) != len(pairs):
-        raise ValueError("duplicate keys")
-    return d
-
-
-def _refuse_constant(const: str) -> None:
-    raise ValueError(f"{const} is not JSON")
-
-
-def _loads(text: str | bytes) -> Any:
-    """Strict JSON: no NaN/Infinity, no duplicate keys (a second parser could read those differently)."""
-    return json.loads(text, parse_constant=_refuse_constant, object_pairs_hook=_no_duplicates)
 
 
 def _parse_header(data: bytes) -> dict[str, Any]:
@@ -239,20 +185,10 @@ def _parse_header(data: bytes) -> dict[str, Any]:
         raise ValueError(_NOT_SAFETENSORS)
     if not plausible:
         raise ValueError(f"not a safetensors file: header length {n:,} is absurd for a file of {len(data):,} bytes")
-    try:
-        header = _loads(data[8 : 8 + n].decode("utf-8"))
-    except (UnicodeDecodeError, ValueError) as e:
-        raise ValueError(f"not a safetensors file: the header is not valid JSON ({e})") from None
+    header = safejson.loads(data[8 : 8 + n], "the safetensors header", max_bytes=MAX_HEADER_BYTES)
     if not isinstance(header, dict):
         raise ValueError("not a safetensors file: the header is not a JSON object")
     return header
-
-
-def _config_from_dict(d: Any) -> ModelConfig:
-    try:
-        return ModelConfig.from_dict(d)
-    except (TypeError, ValueError) as e:
-        raise ValueError(f"metadata 'model_config' is refused: {e}") from None
 
 
 def _check_metadata(header: dict[str, Any]) -> tuple[dict[str, Any], ModelConfig]:
@@ -262,40 +198,23 @@ def _check_metadata(header: dict[str, Any]) -> tuple[dict[str, Any], ModelConfig
     text = meta.get(META_KEY)
     if not isinstance(text, str):
         raise ValueError(f"not an isingviz model file: the metadata has no {META_KEY!r} entry")
-    try:
-        doc = _loads(text)
-    except ValueError as e:
-        raise ValueError(f"the {META_KEY!r} metadata is not valid JSON ({e})") from None
-    if not isinstance(doc, dict):
-        raise ValueError(f"the {META_KEY!r} metadata must be a JSON object")
-    if doc.get("format") != FORMAT:
-        raise ValueError(f"metadata format is {doc.get('format')!r}, expected {FORMAT!r}")
-    if doc.get("version") != VERSION:
-        raise ValueError(f"metadata version {doc.get('version')!r} is not supported (this isingviz reads {VERSION})")
-    config = _config_from_dict(doc.get("model_config"))
-    T = doc.get("T")
-    if isinstance(T, bool) or not isinstance(T, (int, float)) or not (math.isfinite(T) and T > 0):
-        raise ValueError(f"metadata 'T' must be a finite number > 0, got {T!r}")
-    for key, want in (("tau", config.tau), ("M", config.M), ("encoding", config.encoding)):
-        if doc.get(key) != want:
-            raise ValueError(f"metadata {key!r}={doc.get(key)!r} contradicts model_config's {want!r}")
-    for key, kind in {**_DOC_TYPES, **_DOC_OPTIONAL}.items():
-        if not (isinstance(doc.get(key), kind) or (doc.get(key) is None and key in _DOC_OPTIONAL)):
-            raise ValueError(f"metadata {key!r} has the wrong type {type(doc.get(key)).__name__}")
-    if not all(isinstance(h, dict) for h in doc["history"]):
-        raise ValueError("metadata 'history' must be a list of objects (one per epoch)")
-    return doc, config
+    doc = safejson.loads(text, f"the {META_KEY!r} metadata", max_bytes=MAX_HEADER_BYTES)
+    return doc, check_document(doc)
 
 
 def _check_tensors(header: dict[str, Any], config: ModelConfig) -> None:
     table = {k: v for k, v in header.items() if k != "__metadata__"}
+    if len(table) > MAX_TENSORS:
+        raise ValueError(f"the file lists {len(table):,} tensors; a model has at most {MAX_TENSORS:,}")
     for k, v in table.items():
-        if not isinstance(v, dict) or not isinstance(v.get("shape"), list):
-            raise ValueError(f"tensor {k!r} has a malformed header entry")
+        shape = v.get("shape") if isinstance(v, dict) else None
+        if not isinstance(shape, list) or len(shape) > 8 or not all(type(d) is int and d >= 0 for d in shape):
+            raise ValueError(f"tensor {show(k)} has a malformed header entry")
         if v.get("dtype") != "F32":
-            raise ValueError(f"tensor {k!r} has dtype {v.get('dtype')!r}; only float32 (F32) weights are accepted")
+            dtype = show(v.get("dtype"))
+            raise ValueError(f"tensor {show(k)} has dtype {dtype}; only float32 (F32) weights are accepted")
     got = {k: tuple(v["shape"]) for k, v in table.items()}
-    expected = _expected_shapes(config)
+    expected = expected_shapes(config)  # the config's ranges and parameter count were checked first
     if got != expected:
         raise ValueError(f"the weights do not match the architecture in model_config: {_shape_diff(expected, got)}")
 
@@ -337,16 +256,13 @@ class LoadedModel:
                 raise ValueError(f"instances must have shape (B, L, M) with 2 <= L <= 64 and M >= 3, got {x.shape}")
             T_arr = np.broadcast_to(np.asarray(T, dtype=np.float64), (x.shape[0],)).copy()
             if not (np.all(np.isfinite(T_arr)) and np.all(T_arr > 0)):
-                raise ValueError(f"temperature T must be finite and > 0, got {T!r}")
+                raise ValueError(f"temperature T must be finite and > 0, got {show(T)}")
+            step = batch_within_budget(x.shape[1], x.shape[2], 256)
             with torch.no_grad():
                 out = np.concatenate(
                     [
-                        self.model(
-                            torch.from_numpy(x[i : i + 256]), torch.from_numpy(T_arr[i : i + 256]), self.config.tau
-                        )
-                        .double()
-                        .numpy()
-                        for i in range(0, x.shape[0], 256)
+                        self.model(x[i : i + step], T_arr[i : i + step], self.config.tau).double().numpy()
+                        for i in range(0, x.shape[0], step)
                     ]
                 )
             return out[0] if single else out
@@ -388,10 +304,10 @@ def load_model(source: str | os.PathLike | bytes, *, max_bytes: int = 50_000_000
     try:
         tensors = safetensors.torch.load(data)
     except Exception as e:  # safetensors' own error type for truncated or inconsistent files
-        raise ValueError(f"corrupt or truncated safetensors file: {e}") from None
+        raise ValueError(f"corrupt or truncated safetensors file: {str(e).splitlines()[0][:200]}") from None
     for k, t in tensors.items():
         if not bool(torch.isfinite(t).all()):
-            raise ValueError(f"tensor {k!r} holds NaN or infinite weights")
+            raise ValueError(f"tensor {show(k)} holds NaN or infinite weights")
     model = build_model(config)
     model.load_state_dict(tensors, strict=True)
     return LoadedModel(metadata=doc, config=config, model=model.eval(), path=path)

@@ -22,9 +22,23 @@ import torch
 from torch import nn
 
 from ..config import dataclass_from_dict
-from .cnn import encode
+from ..limits import (
+    BATCH_MAX,
+    EPOCHS_MAX,
+    LR_MAX,
+    SEED_MAX,
+    THREADS_MAX,
+    WEIGHT_DECAY_MAX,
+    array_bytes,
+    check_choice,
+    check_float,
+    check_int,
+    check_memory,
+    max_bytes,
+)
+from .cnn import activation_bytes, encode
 from .model_config import ModelConfig
-from .networks import build_model
+from .networks import build_model, expected_shapes
 
 ProgressFn = Callable[[dict[str, Any]], None]
 StopFlag = threading.Event | Callable[[], bool] | None
@@ -56,16 +70,20 @@ class TrainConfig:
         return tc
 
     def validate(self) -> None:
-        if self.epochs < 1 or self.batch_size < 1:
-            raise ValueError(f"epochs and batch_size must be >= 1, got {self.epochs}, {self.batch_size}")
-        if not self.lr > 0:
-            raise ValueError(f"learning rate must be > 0, got {self.lr}")
-        if self.schedule not in SCHEDULES:
-            raise ValueError(f"schedule must be one of {SCHEDULES}, got {self.schedule!r}")
-        if self.target_accuracy is not None and not 0 < self.target_accuracy <= 1:
-            raise ValueError(f"target_accuracy must be in (0, 1], got {self.target_accuracy}")
-        if self.device not in ("auto", "cpu", "cuda"):
-            raise ValueError(f"device must be 'auto', 'cpu' or 'cuda', got {self.device!r}")
+        """Every field's type and range: epochs 1..EPOCHS_MAX, batch_size 1..BATCH_MAX, lr in (0, LR_MAX],
+        weight_decay in [0, WEIGHT_DECAY_MAX], schedule in SCHEDULES, target_accuracy None or in (0, 1],
+        seed 0..SEED_MAX, threads None or 1..THREADS_MAX, device "auto", "cpu" or "cuda"."""
+        check_int("epochs", self.epochs, 1, EPOCHS_MAX)
+        check_int("batch_size", self.batch_size, 1, BATCH_MAX)
+        check_float("learning rate", self.lr, 0.0, LR_MAX, lo_open=True)
+        check_float("weight_decay", self.weight_decay, 0.0, WEIGHT_DECAY_MAX)
+        check_choice("schedule", self.schedule, SCHEDULES)
+        if self.target_accuracy is not None:
+            check_float("target_accuracy", self.target_accuracy, 0.0, 1.0, lo_open=True)
+        check_int("training seed", self.seed, 0, SEED_MAX)
+        if self.threads is not None:
+            check_int("threads", self.threads, 1, THREADS_MAX)
+        check_choice("device", self.device, ("auto", "cpu", "cuda"))
 
 
 @dataclass
@@ -118,7 +136,13 @@ def _stop_requested(stop: StopFlag) -> bool:
 
 @torch.no_grad()
 def predict_log_proba(model: nn.Module, x: torch.Tensor, batch: int = 4096) -> torch.Tensor:
-    """Encoded inputs (B, C, L, M) -> log-probabilities (B, K, 2) on CPU, in eval mode."""
+    """Encoded inputs (B, C, L, M) -> log-probabilities (B, K, 2) on CPU, in eval mode, at most ``batch`` at a time
+    (fewer when the network's activations would take more than an eighth of the memory budget)."""
+    cfg = getattr(model, "config", None)
+    if isinstance(cfg, ModelConfig):
+        per = activation_bytes(cfg)
+        check_memory(per, "one instance through this network")
+        batch = max(1, min(batch, max_bytes() // 8 // per))
     was_training = model.training
     model.eval()
     dev = next(model.parameters()).device
@@ -182,6 +206,11 @@ def train(
     if has_test:
         X_test, y_test = np.asarray(X_test), np.asarray(y_test)
         _check_data(X_test, y_test, config, "test")
+    n = X_train.shape[0] + (X_test.shape[0] if has_test else 0)
+    weights = sum(math.prod(s) for s in expected_shapes(config).values())
+    need = array_bytes(n, config.in_channels, config.L, config.M, itemsize=4)  # the encoded instances
+    need += 3 * min(tc.batch_size, X_train.shape[0]) * activation_bytes(config) + 16 * weights  # batch, Adam
+    check_memory(need, f"training on {n:,} instances with batch size {tc.batch_size:,}")
     dev = choose_device(tc.device)
     old_threads = torch.get_num_threads()
     torch.set_num_threads(tc.threads or default_threads())

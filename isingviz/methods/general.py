@@ -17,6 +17,7 @@ import torch
 from torch import nn
 
 from ..config import models_dir
+from ..learn.general.net import batch_within_budget
 from .base import Reconstructor
 
 
@@ -101,7 +102,10 @@ def predict_edge_proba(
     """Instances (B, L, M) at T (scalar or (B,)) -> p(edge) (B, K) float64, in eval mode, ``batch`` at a time;
     ``rounds`` overrides the model's refinement rounds (the network is not modified: it may be shared)."""
     x = np.asarray(x, dtype=np.float64)
+    if x.ndim != 3:
+        raise ValueError(f"instances must have shape (B, L, M), got {x.shape}")
     T_arr = np.broadcast_to(np.asarray(T, dtype=np.float64), (x.shape[0],))
+    batch = batch_within_budget(x.shape[1], x.shape[2], batch)  # a long or wide instance: fewer at a time
     old = torch.get_num_threads()
     if threads:
         torch.set_num_threads(threads)

@@ -226,7 +226,7 @@ BAD = {
     "truncated header": (lambda d: d[:200], "header length"),
     "header not JSON": (lambda d: struct.pack("<Q", 12) + b"{not json!!}" + b"\0" * 8, "not valid JSON"),
     "malformed tensor entry": (lambda d: _with_header(d, {"x": 5}), "malformed header entry"),
-    "duplicate keys": (lambda d: _with_header(d, {}, b',"__metadata__":{}'), "duplicate"),
+    "duplicate keys": (lambda d: _with_header(d, {}, b',"__metadata__":{}'), "appears twice"),
     "no metadata": (lambda d: safetensors.torch.save(_parts(d)[1]), "__metadata__"),
     "no isingviz key": (lambda d: safetensors.torch.save(_parts(d)[1], metadata={"x": "{}"}), "no 'isingviz'"),
     "malformed JSON": (

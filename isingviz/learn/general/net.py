@@ -35,6 +35,7 @@ import numpy as np
 import torch
 from torch import nn
 
+from ...limits import check_memory, max_bytes
 from ..model_config import ModelConfig
 from . import features as gf
 
@@ -46,6 +47,20 @@ N_SPIN = 5  # per-spin features
 N_GLOBAL = 4  # per-instance features
 N_LOGODDS = 4  # log-odds features around a 0/1 set (``_round_features``)
 N_ROUND = 2 + N_LOGODDS  # directed features recomputed in each refinement round
+# Peak memory of a forward pass per (L^2 M + L^3) of each instance, in bytes: measured 60-90 at L = 12..64,
+# M = 50..10,000 (float64 features, ridge solves and their temporaries); rounded up.
+FORWARD_BYTES_PER_CELL = 100
+
+
+def forward_bytes(B: int, L: int, M: int) -> int:
+    """Estimated peak memory (bytes) of ``GeneralNet`` on B instances of L spins and M time points."""
+    return int(B) * FORWARD_BYTES_PER_CELL * (int(L) ** 2 * int(M) + int(L) ** 3)
+
+
+def batch_within_budget(L: int, M: int, batch: int) -> int:
+    """The largest batch of at most ``batch`` instances (L, M) whose forward pass fits in an eighth of the memory
+    budget (at least 1; ``GeneralNet`` itself refuses an instance that does not fit the whole budget)."""
+    return max(1, min(int(batch), max_bytes() // 8 // max(1, forward_bytes(1, L, M))))
 
 
 def _mlp(n_in: int, hidden: int, n_out: int) -> nn.Sequential:
@@ -200,7 +215,8 @@ class GeneralNet(nn.Module):
     def _pair_logits(self, x: Any, T: Any, tau: float, rounds: int | None = None) -> tuple[int, list[torch.Tensor]]:
         """L and the logits (B, K) of the pairs i < j after the first stage and after each round."""
         x, T = gf.check_inputs(x, T, tau)
-        B, L, _ = x.shape
+        B, L, M = x.shape
+        check_memory(forward_bytes(B, L, M), f"the general model on {B:,} instances of L = {L}, M = {M}")
         i, j = _pair_index(L)
         it, jt = _pair_index_t(L)
         K = i.size

@@ -17,6 +17,7 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
+from ...limits import STEPS_MAX, THREADS_MAX, check_float, check_int
 from ..networks import n_parameters
 from ..store import SUFFIX, load_model, save_model
 from ..train import ProgressFn, StopFlag, TrainResult, _stop_requested
@@ -31,10 +32,11 @@ def recipe_config(
 ) -> GeneralTrainConfig:
     """The ``GeneralTrainConfig`` of a training recipe: ``steps``, ``seed``, peak ``lr``, a history record every
     max(10, steps // 20) steps, and ``overrides`` (other fields, e.g. {"L_power": 2}; they win) over the defaults."""
-    if isinstance(steps, bool) or not isinstance(steps, int) or steps < 1:
-        raise ValueError(f"steps must be an integer >= 1 (Adam steps in all), got {steps!r}")
+    check_int("steps (Adam steps in all)", steps, 1, STEPS_MAX)
     base = {"steps": steps, "steps_per_epoch": max(10, steps // 20), "seed": seed, "lr": lr}
-    return GeneralTrainConfig.from_dict(base | dict(overrides or {}))
+    tc = GeneralTrainConfig.from_dict(base | dict(overrides or {}))
+    tc.check_budget()
+    return tc
 
 
 def recipe_overrides(tc: GeneralTrainConfig) -> dict[str, Any]:
@@ -143,16 +145,15 @@ def train_and_save_general(
     if path.suffix != SUFFIX:
         raise ValueError(f"the model file must end in {SUFFIX}, got {path.name!r}")
     if path.exists() and not overwrite:
-        raise ValueError(f"{path} already exists; pass --overwrite (overwrite=True) to replace it")
+        raise ValueError(f"a model file {path.name} already exists; choose another name or allow it to be replaced")
     clash = sorted(set(overrides or {}) & set(RECIPE_FIELDS))
     if clash:
         raise ValueError(f"{', '.join(clash)} have their own argument (--steps, --seed, --lr), not an override")
-    if isinstance(threads, bool) or not isinstance(threads, int) or threads < 1:
-        raise ValueError(f"threads must be an integer >= 1, got {threads!r}")
-    if stop_after_steps is not None and (not isinstance(stop_after_steps, int) or stop_after_steps < 0):
-        raise ValueError(f"stop_after_steps must be an integer >= 0 or None, got {stop_after_steps!r}")
-    if max_seconds is not None and not max_seconds > 0:
-        raise ValueError(f"max_seconds must be > 0 or None, got {max_seconds!r}")
+    check_int("threads", threads, 1, THREADS_MAX)
+    if stop_after_steps is not None:
+        check_int("stop after steps", stop_after_steps, 0, STEPS_MAX)
+    if max_seconds is not None:
+        check_float("max seconds", max_seconds, 0.0, 1e9, lo_open=True)
     tc = recipe_config(steps, seed, lr, overrides)
     base = load_model(init) if init is not None else None
     if base is not None and not base.is_general:

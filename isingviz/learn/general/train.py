@@ -26,6 +26,22 @@ from torch import nn
 from ...config import dataclass_from_dict
 from ...dynamics import add_observation_noise, simulate
 from ...lattice import adjacency_to_pairs, make_lattice
+from ...limits import (
+    BATCH_MAX,
+    L_MAX,
+    LR_MAX,
+    M_MAX,
+    N_EVAL_MAX,
+    NOISE_MAX,
+    SEED_MAX,
+    STEPS_MAX,
+    T_MAX,
+    T_MIN,
+    WEIGHT_DECAY_MAX,
+    check_float,
+    check_int,
+    check_memory,
+)
 from ..model_config import ModelConfig
 from ..networks import build_model
 from ..train import ProgressFn, StopFlag, TrainResult, _stop_requested
@@ -67,18 +83,43 @@ class GeneralTrainConfig:
         return tc
 
     def validate(self) -> None:
-        if not 3 <= self.L_min <= self.L_max <= 64:
-            raise ValueError(f"need 3 <= L_min <= L_max <= 64, got {self.L_min}, {self.L_max}")
-        if not 3 <= self.M_min <= self.M_max:
-            raise ValueError(f"need 3 <= M_min <= M_max, got {self.M_min}, {self.M_max}")
-        if not 0 < self.T_min <= self.T_max:
+        """Every field's type and range (``isingviz.limits``); ``ValueError`` says what to change. (A model file's
+        training distribution is checked this way; ``check_budget`` adds the memory check before training.)"""
+        for name, lo, hi in (("L_min", 3, L_MAX), ("L_max", 3, L_MAX), ("M_min", 3, M_MAX), ("M_max", 3, M_MAX)):
+            check_int(name, getattr(self, name), lo, hi)
+        if self.L_min > self.L_max or self.M_min > self.M_max:
+            raise ValueError(f"need L_min <= L_max and M_min <= M_max, got {self.L_min}, {self.L_max}, {self.M_min},"
+                             f" {self.M_max}")  # fmt: skip
+        check_float("L_power", self.L_power, -10.0, 10.0)
+        check_float("T_min", self.T_min, T_MIN, T_MAX)
+        check_float("T_max", self.T_max, T_MIN, T_MAX)
+        if self.T_min > self.T_max:
             raise ValueError(f"need 0 < T_min <= T_max, got {self.T_min}, {self.T_max}")
-        if not 0 < self.tau <= 1:
-            raise ValueError(f"time step tau must satisfy 0 < tau <= 1, got {self.tau}")
-        if not 0 <= self.noise_fraction <= 1 or not 0 < self.noise_min <= self.noise_max:
+        check_float("time step tau", self.tau, 0.0, 1.0, lo_open=True)
+        check_float("degree_max", self.degree_max, 0.5, float(L_MAX))
+        check_float("noise_fraction", self.noise_fraction, 0.0, 1.0)
+        check_float("noise_min", self.noise_min, 0.0, NOISE_MAX, lo_open=True)
+        check_float("noise_max", self.noise_max, 0.0, NOISE_MAX, lo_open=True)
+        if self.noise_min > self.noise_max:
             raise ValueError("need 0 <= noise_fraction <= 1 and 0 < noise_min <= noise_max")
-        if min(self.steps, self.steps_per_epoch, self.batch_size, self.n_eval) < 1 or not self.lr > 0:
-            raise ValueError("steps, steps_per_epoch, batch_size, n_eval and lr must be positive")
+        for name, hi in (("steps", STEPS_MAX), ("steps_per_epoch", STEPS_MAX), ("batch_size", BATCH_MAX)):
+            check_int(name, getattr(self, name), 1, hi)
+        check_int("n_eval", self.n_eval, 1, N_EVAL_MAX)
+        check_float("learning rate lr", self.lr, 0.0, LR_MAX, lo_open=True)
+        check_float("weight_decay", self.weight_decay, 0.0, WEIGHT_DECAY_MAX)
+        check_int("seed", self.seed, 0, SEED_MAX)
+
+    def check_budget(self) -> None:
+        """Refuse, before anything is simulated, a run whose steps or held-out set do not fit the memory budget."""
+        check_memory(self.estimated_bytes(), f"general-model training with batch_size {self.batch_size:,}")
+
+    def estimated_bytes(self) -> int:
+        """Memory of the largest training step (the L with the most work at M_max, gradients included: 3x the
+        forward) or of the held-out evaluation (n_eval instances of L = 12, M = 50), whichever is larger."""
+        from .net import forward_bytes
+
+        step = max(3 * forward_bytes(batch_for(self.batch_size, L), L, self.M_max) for L in (self.L_min, self.L_max))
+        return max(step, forward_bytes(self.n_eval, 12, 50))
 
 
 def draw_lattice(family: str, L: int, rng: np.random.Generator, degree_max: float = 12.0) -> np.ndarray:
@@ -177,6 +218,7 @@ def train_general(
     """
     tc = train_config or GeneralTrainConfig()
     tc.validate()
+    tc.check_budget()
     cfg = config or general_model_config(tc.tau)
     if cfg.arch != "general":
         raise ValueError(f"train_general trains arch='general', got {cfg.arch!r}")

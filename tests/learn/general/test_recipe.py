@@ -18,10 +18,26 @@ def test_recipe_config_and_overrides_round_trip() -> None:
     assert not set(recipe_overrides(tc)) & set(RECIPE_FIELDS)
 
 
-@pytest.mark.parametrize("steps", [0, -3, 2.5, True])
+@pytest.mark.parametrize("steps", [0, -3, 2.5, True, 10**12])
 def test_recipe_config_refuses_bad_steps(steps) -> None:
-    with pytest.raises(ValueError, match="steps must be an integer >= 1"):
+    with pytest.raises(ValueError, match=r"steps \(Adam steps in all\) must be an integer from 1 to 10,000,000"):
         recipe_config(steps)
+
+
+@pytest.mark.parametrize(
+    "overrides, message",
+    [
+        ({"batch_size": 10**8}, "batch_size must be an integer from 1 to 65,536"),
+        ({"batch_size": 65_536, "L_min": 3}, "over the budget"),  # within range, but one step would not fit
+        ({"n_eval": 10**7}, "n_eval must be an integer"),
+        ({"M_max": 10**7}, "M_max must be an integer from 3 to 2,000"),
+        ({"T_max": 1e300}, "T_max must be a finite number"),
+        ({"degree_max": -1.0}, "degree_max must be a finite number"),
+    ],
+)
+def test_recipe_config_refuses_what_would_not_fit(overrides, message) -> None:
+    with pytest.raises(ValueError, match=message):
+        recipe_config(10, overrides=overrides)
 
 
 def test_reproduce_command_parses_back_to_the_same_config() -> None:
