@@ -1,0 +1,104 @@
+"""What a background run will cost on this machine, before it starts: seconds and peak bytes (``manager.Cost``).
+
+Seconds come from a rate measured here, once per process (``cnn_rate``: a few batches of the default CNN, under
+whatever load the machine has then), scaled by the run's size: a CNN epoch costs in proportion to its instances and
+to L x M (the convolutions run over every spin and time step); a general-model step in proportion to its batch
+(``GENERAL_STEP_PER_CNN``: one default general step costs as much as that many CNN instance-epochs, measured on the
+2-core reference machine). Bytes are the dataset in float64 plus its float32 encoding, and the network with its
+optimiser state. Estimates, not promises: the manager refuses what is clearly too big and shows the numbers.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import functools
+import math
+import time
+from collections.abc import Iterable, Mapping
+from typing import Any
+
+import numpy as np
+
+from ..data import DatasetSpec
+from ..learn.general.train import GeneralTrainConfig
+from ..learn.model_config import ModelConfig
+from ..learn.networks import build_model, n_parameters
+from ..learn.train import TrainConfig, default_threads
+from .manager import Cost
+
+PROBE_INSTANCES = 128  # instances of the rate probe (one epoch of the default CNN: ~0.04 s on the reference machine)
+# One default general-model Adam step (batch 32) costs about as much as this many CNN instance-epochs: on the idle
+# 2-core reference machine a step took 0.29 s (Train page run: 200 steps in 57 s, evaluation included) and a CNN
+# instance-epoch 2.7e-4 s (bench_train: 25,000 instances x 14 epochs and the test passes in 104.5 s).
+GENERAL_STEP_PER_CNN = 1070.0
+GENERAL_STEP_BYTES = 200_000_000  # peak memory of a general-model step (features of a batch at L = 32)
+OVERHEAD_BYTES = 100_000_000  # torch workspace, the evaluation copies, Python objects
+QUICK_SWEEP_SECONDS = 300.0  # a quick sweep never measured here: its documented bound on 2 cores
+
+
+@functools.lru_cache(maxsize=8)
+def cnn_rate(threads: int) -> float:
+    """Seconds per (instance x epoch) of the default CNN (L = 12, M = 50) with ``threads`` torch threads, measured
+    here once: the fastest of three one-epoch runs on ``PROBE_INSTANCES`` seeded random instances after a warm-up
+    (the fastest, because a passing burst of load should not make every later estimate pessimistic)."""
+    from ..learn.train import train
+
+    rng = np.random.default_rng(0)
+    cfg = ModelConfig()
+    X = np.tanh(rng.normal(size=(PROBE_INSTANCES, cfg.L, cfg.M)))
+    y = rng.integers(0, 2, size=(PROBE_INSTANCES, cfg.K))
+    tc = TrainConfig(epochs=1, batch_size=128, threads=threads, device="cpu", seed=0)
+    train(X[:32], y[:32], config=cfg, train_config=tc)  # first-call costs (allocations, kernels) out of the timing
+    best = math.inf
+    for _ in range(3):
+        t0 = time.perf_counter()
+        train(X, y, config=cfg, train_config=tc)
+        best = min(best, time.perf_counter() - t0)
+    return best / PROBE_INSTANCES
+
+
+def _size_factor(L: int, M: int) -> float:
+    return (L * M) / (12 * 50)
+
+
+def training_cost(spec: DatasetSpec, config: ModelConfig | None, train_config: TrainConfig) -> Cost:
+    """A CNN run of the Train page: build ``spec``'s dataset, train ``train_config.epochs`` epochs, evaluate."""
+    cfg = config or ModelConfig()
+    threads = train_config.threads or default_threads()
+    n_fit = spec.n_train + spec.n_test / 3  # test instances are only evaluated, about a third of a training pass
+    seconds = cnn_rate(threads) * _size_factor(spec.L, spec.M) * n_fit * train_config.epochs
+    values = (spec.n_train + spec.n_test + spec.n_general) * spec.L * spec.M
+    channels = 2 if cfg.encoding == "saturation" else 1
+    weights = _parameters(cfg, spec.L, spec.M)
+    nbytes = values * (8 + 4 * channels) + 16 * weights + OVERHEAD_BYTES  # Adam keeps two moments per weight
+    return Cost(seconds, int(nbytes))
+
+
+def _parameters(cfg: ModelConfig, L: int, M: int) -> int:
+    try:
+        return n_parameters(build_model(dataclasses.replace(cfg, L=L, M=M)))
+    except (ValueError, RuntimeError):
+        return 0
+
+
+def general_training_cost(train_config: GeneralTrainConfig, threads: int | None = None) -> Cost:
+    """A general-model run: ``steps`` Adam steps on fresh lattices (its batch at L = 12 sets the work per step)."""
+    rate = cnn_rate(threads or default_threads())
+    per_step = rate * GENERAL_STEP_PER_CNN * train_config.batch_size / GeneralTrainConfig().batch_size
+    return Cost(per_step * train_config.steps, GENERAL_STEP_BYTES + OVERHEAD_BYTES)
+
+
+def queue_cost(costs: Iterable[Cost]) -> Cost:
+    """Runs one after another: their seconds add up, their memory does not."""
+    costs = list(costs)
+    return Cost(sum(c.seconds for c in costs), max((c.bytes for c in costs), default=0))
+
+
+def sweep_cost(doc: Mapping[str, Any] | None) -> Cost:
+    """A quick sweep run live in one process, from its last recorded run (``doc``: its results document; its wall
+    time with ``workers`` processes, times ``workers``), or ``QUICK_SWEEP_SECONDS`` when it never ran here."""
+    if doc and doc.get("wall_seconds"):
+        seconds = float(doc["wall_seconds"]) * max(1, int(doc.get("workers") or 1))
+    else:
+        seconds = QUICK_SWEEP_SECONDS
+    return Cost(seconds, 1_000_000_000)  # a quick sweep's largest task holds well under 1 GB
