@@ -13,29 +13,16 @@ from __future__ import annotations
 import hashlib
 import json
 import os
-import tempfile
 from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import Any
 
+from ..files import atomic_write
 from .sources import source_hash
 
 
 def sha256(data: bytes) -> str:
     return hashlib.sha256(data).hexdigest()
-
-
-def write_atomic(path: Path, data: bytes) -> None:
-    """``data`` to ``path`` via a temporary file in the same folder and a rename."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    try:
-        with os.fdopen(fd, "wb") as f:
-            f.write(data)
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
 
 
 def task_key(sweep: str, stage: int, task: Callable[..., Any], cfg: Mapping[str, Any]) -> str:
@@ -74,8 +61,8 @@ class TaskCache:
         for sha in (record.get("result") or {}).get("outputs", {}).values():
             path = self.blobs / f"{sha}.bin"
             if not path.is_file():
-                write_atomic(path, blobs[sha])
-        write_atomic(self.folder / f"{key}.json", json.dumps(record, allow_nan=False).encode())
+                atomic_write(path, blobs[sha], overwrite=True)
+        atomic_write(self.folder / f"{key}.json", json.dumps(record, allow_nan=False).encode(), overwrite=True)
 
     def blob(self, sha: str) -> bytes | None:
         path = self.blobs / f"{sha}.bin"

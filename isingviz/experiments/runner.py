@@ -12,6 +12,7 @@ their sha256 in the recorded result instead.
 from __future__ import annotations
 
 import csv
+import io
 import math
 import os
 import platform
@@ -30,6 +31,7 @@ import numpy as np
 import torch
 
 from .. import __version__
+from ..files import atomic_write
 from .cache import TaskCache, sha256, task_key
 from .engines import Engine
 
@@ -245,14 +247,15 @@ class StageRun:
 
 
 def write_csv(path: Path, rows: list[dict[str, Any]]) -> None:
-    """Rows (dicts) as CSV; columns in order of first appearance."""
+    """Rows (dicts) as CSV, columns in order of first appearance; written atomically."""
     cols: dict[str, None] = {}
     for r in rows:
         cols.update(dict.fromkeys(r))
-    with open(path, "w", newline="", encoding="utf-8") as f:
-        w = csv.DictWriter(f, fieldnames=list(cols))
-        w.writeheader()
-        w.writerows(rows)
+    buf = io.StringIO(newline="")
+    w = csv.DictWriter(buf, fieldnames=list(cols))
+    w.writeheader()
+    w.writerows(rows)
+    atomic_write(path, buf.getvalue().encode("utf-8"), overwrite=True)
 
 
 def label(cfg: Config) -> str:

@@ -56,13 +56,18 @@ def import_graph(package: Path = PACKAGE) -> Graph:
     return {m: module_imports(p, m, known) for m, p in mods.items()}
 
 
-def closure(graph: Graph, start: str) -> list[str]:
+# The machinery that moves tasks and their results around (the runner, its engines and cache, the registry): it
+# never changes a number, so editing it must not invalidate finished tasks.
+MACHINERY = frozenset(f"isingviz.experiments.{m}" for m in ("runner", "engines", "cache", "sources", "sweeps"))
+
+
+def closure(graph: Graph, start: str, skip: frozenset[str] = MACHINERY) -> list[str]:
     """``start`` and every module of the graph it imports, directly or not (with the packages on the way, whose
-    ``__init__`` runs on import), sorted."""
+    ``__init__`` runs on import), except the ``skip`` modules and what only they import; sorted."""
     seen, todo = set(), [start]
     while todo:
         m = todo.pop()
-        if m in seen or m not in graph:
+        if m in seen or m not in graph or (m in skip and m != start):
             continue
         seen.add(m)
         parts = m.split(".")

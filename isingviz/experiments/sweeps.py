@@ -25,8 +25,9 @@ from pathlib import Path
 from typing import Any
 
 from ..config import models_dir, results_dir
+from ..files import atomic_write
 from .baselines import BASELINES_SIZES, plan_baselines, rows_baselines, summary_baselines, task_baselines
-from .cache import TaskCache, write_atomic
+from .cache import TaskCache
 from .engines import open_engine
 from .fig2 import (
     FIG2A_SIZES,
@@ -252,6 +253,6 @@ def run_sweep(
     doc = jsonable(doc)
     if write and not doc["stopped"]:
         js, cs = result_paths(name, quick, out_dir)
-        write_atomic(js, (json.dumps(doc, indent=1, allow_nan=False) + "\n").encode())
+        atomic_write(js, (json.dumps(doc, indent=1, allow_nan=False) + "\n").encode(), overwrite=True)
         write_csv(cs, sw.rows(doc))
     return doc
