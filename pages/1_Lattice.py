@@ -11,7 +11,7 @@ if str(ROOT) not in sys.path:
 import streamlit as st  # noqa: E402
 
 from isingviz.figures.graphs import degree_histogram, graph_figure  # noqa: E402
-from isingviz.lattice import GENERATORS, degree_stats, lattice_to_dict, load_lattice, make_lattice  # noqa: E402
+from isingviz.lattice import GENERATORS, degree_stats, lattice_to_dict, make_lattice  # noqa: E402
 from ui import widgets as w  # noqa: E402
 from ui.state import get_lattice  # noqa: E402
 
@@ -25,15 +25,13 @@ gen_box, file_box = st.sidebar.container(), st.sidebar.container()
 with file_box:
     st.subheader("Lattice file")
     upload = st.file_uploader("Upload a lattice (.json)", type=["json"], key="lattice_upload")
-if upload is not None and st.session_state.get("lattice_upload_id") != upload.file_id:
-    loaded = w.attempt(load_lattice, upload.getvalue(), stop=False)
-    if loaded is not None and loaded.shape[0] > w.PAGE_L_MAX:
-        st.error(f"this lattice has L={loaded.shape[0]} spins; the lab draws and edits at most {w.PAGE_L_MAX}")
-    elif loaded is not None:
-        w.commit_lattice(loaded)
-        st.session_state["lattice_upload_id"] = upload.file_id
-        st.session_state["lattice_L"] = int(loaded.shape[0])
-        st.session_state["lattice_spec"] = None  # keep the uploaded lattice until a generator input changes
+    loaded, problem = w.upload_once(upload, "lattice_uploads", w.read_page_lattice)  # a refused file: one sentence
+    if problem:
+        st.error(problem)
+if loaded is not None:
+    w.commit_lattice(loaded)
+    st.session_state["lattice_L"] = int(loaded.shape[0])
+    st.session_state["lattice_spec"] = None  # keep the uploaded lattice until a generator input changes
 
 # Generator inputs; a change of any of them draws a new lattice.
 A = get_lattice()

@@ -10,6 +10,7 @@ if str(ROOT) not in sys.path:
 
 import streamlit as st  # noqa: E402
 
+from ui import model_files as mf  # noqa: E402
 from ui import training as t  # noqa: E402
 from ui import widgets as w  # noqa: E402
 from ui.state import available_models, get_lattice  # noqa: E402
@@ -59,4 +60,4 @@ elif job is None:
 
 st.divider()
 st.subheader("Upload a model")
-t.upload_panel()
+mf.upload_panel()

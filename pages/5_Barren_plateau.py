@@ -30,7 +30,7 @@ shipped = {}
 for stem, path in shipped_models().items():
     try:
         shipped[stem] = load_path(path)
-    except ValueError:
+    except (ValueError, OSError):
         continue  # an unreadable file is skipped, not fatal
 groups = t.plateau_runs(shipped)
 high = {T: g for T, g in groups.items() if set(g) & set(t.PLATEAU_KINDS)}

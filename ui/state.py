@@ -25,6 +25,14 @@ def user_models_dir() -> Path:
     return Path(os.environ.get("ISINGVIZ_USER_MODELS", ROOT / "user_models"))
 
 
+def display_path(path: Path) -> str:
+    """A folder or file as a visitor may see it: relative to the repository, else its name only (no server path)."""
+    try:
+        return Path(path).resolve().relative_to(ROOT).as_posix()
+    except ValueError:
+        return Path(path).name
+
+
 @st.cache_resource(show_spinner=False)
 def load_shipped(path: str, mtime: float) -> LoadedModel:
     """A shipped or saved model file, loaded once per server (keyed by path and modification time)."""
@@ -55,8 +63,8 @@ def available_models() -> dict[str, LoadedModel]:
         for name, p in paths.items():
             try:
                 out[f"{name} ({label})"] = load_path(p)
-            except ValueError:
-                continue  # a broken file in the user folder must not take the app down
+            except (ValueError, OSError):
+                continue  # a broken or unreadable file in the user folder must not take the app down
     out.update({f"{k} (session)": v for k, v in session_models().items()})
     return out
 
@@ -68,7 +76,7 @@ def default_lattice() -> np.ndarray:
             ds = load_path(PAPER_MODEL).metadata.get("dataset") or {}
             if ds.get("lattices"):
                 return from_edges(int(ds["L"]), ds["lattices"][0])
-        except ValueError:
+        except (ValueError, OSError):
             pass
     return random_lattice(12, 25, seed=0)
 

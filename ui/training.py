@@ -4,7 +4,7 @@ Training itself runs in ``isingviz.jobs`` (a background thread that never touche
 in ``st.session_state`` so it survives the user navigating away, and ``poll`` redraws it every second with a
 fragment while it runs, without rerunning the whole page. The page trains either the paper's CNN (dataset,
 network and optimisation inputs; ``start_job``) or a general model (``general_inputs``; ``start_general_job``);
-both share the live panel, the finished panel and the model files.
+both share the live panel, the finished panel and the model files (``ui.model_files``).
 """
 
 from __future__ import annotations
@@ -12,7 +12,6 @@ from __future__ import annotations
 import math
 import re
 from collections.abc import Callable, Mapping
-from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -25,9 +24,11 @@ from isingviz.lattice import n_pairs
 from isingviz.learn.general.recipe import recipe_config
 from isingviz.learn.general.train import GeneralTrainConfig
 from isingviz.learn.model_config import ENCODINGS, ModelConfig
-from isingviz.learn.store import SUFFIX, LoadedModel, load_model, model_to_bytes, save_model
+from isingviz.learn.store import LoadedModel
 from isingviz.learn.train import TrainConfig, default_threads
-from ui.state import session_models, user_models_dir
+from isingviz.limits import check_memory, show
+from ui.model_files import check_model_name, model_files, unique_name
+from ui.state import session_models
 from ui.widgets import T_VALUES
 
 JOB_KEY = "train_job"
@@ -42,35 +43,7 @@ ENCODING_TEXT = {
 }
 AnyJob = TrainingJob | GeneralTrainingJob  # what the Train page runs: a CNN's job or a general model's
 PLATEAU_KINDS = {"scratch": "scratch-raw", "finetune": "fine-tuned", "decay": "decay"}
-NAME_PATTERN = re.compile(r"[A-Za-z0-9_-]{1,64}")
 _PLATEAU_NAME = re.compile(r"(scratch|finetune|decay|pretrain)_T([0-9.]+(?:e[+-]?[0-9]+)?)")
-
-
-# ---------------------------------------------------------------- model files (pure)
-def check_model_name(name: str) -> str:
-    """``name`` if it is a valid model name (letters, digits, '-', '_'; 1-64 characters), else ``ValueError``."""
-    if not isinstance(name, str) or not NAME_PATTERN.fullmatch(name):
-        raise ValueError(f"a model name may use only letters, digits, '-' and '_' (1 to 64 characters), got {name!r}")
-    return name
-
-
-def file_kwargs(model: LoadedModel, name: str | None = None) -> dict[str, Any]:
-    """The metadata arguments of ``store.save_model`` / ``model_to_bytes`` that reproduce ``model``'s file."""
-    md = model.metadata
-    out = {k: md.get(k) for k in ("dataset", "train_config", "notes")}
-    out.update(history=md.get("history") or [], metrics=md.get("metrics") or {}, name=name or md.get("name"))
-    return {"T": model.T, "tau": model.tau, **out}
-
-
-def model_bytes(model: LoadedModel, name: str | None = None) -> bytes:
-    """The ``.safetensors`` file content of ``model`` (for a download)."""
-    return model_to_bytes(model.model, model.config, **file_kwargs(model, name))
-
-
-def save_named(model: LoadedModel, folder: str | Path, name: str) -> Path:
-    """Save ``model`` as ``folder/NAME.safetensors`` (folder created on demand); never replaces a file."""
-    path = Path(folder) / f"{check_model_name(name)}{SUFFIX}"
-    return save_model(path, model.model, model.config, **file_kwargs(model, name))
 
 
 # ---------------------------------------------------------------- inputs
@@ -203,10 +176,14 @@ def network_config(net: Mapping[str, Any]) -> ModelConfig | None:
     """A from-scratch ``ModelConfig`` from ``network_inputs`` (None when fine-tuning); ``ValueError`` if bad."""
     if "channels" not in net:
         return None
+    text = str(net["channels"])
+    bad = f"channels must be comma-separated integers, e.g. 32,64; got {show(text)}"
+    if len(text) > 200:
+        raise ValueError(bad)
     try:
-        channels = tuple(int(c) for c in str(net["channels"]).replace(" ", "").split(","))
+        channels = tuple(int(c) for c in text.replace(" ", "").split(","))
     except ValueError:
-        raise ValueError(f"channels must be comma-separated integers, e.g. 32,64; got {net['channels']!r}") from None
+        raise ValueError(bad) from None
     return ModelConfig(channels=channels, hidden=net["hidden"], squeeze=net["squeeze"], encoding=net["encoding"])
 
 
@@ -217,6 +194,8 @@ def start_job(
     check_model_name(name)
     tc.validate()
     spec = dataset_spec(**ds)
+    n = spec.n_train + spec.n_test + spec.n_general
+    check_memory(spec.estimated_bytes(), f"a dataset of {n:,} instances of L = {spec.L}, M = {spec.M}")
     config = model_config_for(spec, base, network_config(net), encoding=net["encoding"])
     return TrainingJob(spec, config, tc, init=base, name=name).start()
 
@@ -282,13 +261,6 @@ def draw_job(job: AnyJob) -> None:
     st.plotly_chart(fig, key="tr_curves")
 
 
-def unique_name(name: str, taken: Mapping[str, Any]) -> str:
-    out, i = name, 2
-    while out in taken:
-        out, i = f"{name}-{i}", i + 1
-    return out
-
-
 def register(job: AnyJob) -> str | None:
     """Put a finished job's model into this session's models (once); returns its name there."""
     done = st.session_state.setdefault("registered_jobs", {})
@@ -341,49 +313,6 @@ def _general_summary(job: GeneralTrainingJob, model: LoadedModel, name: str) -> 
 
 def _fmt(v: Any) -> str:
     return f"{v:.4f}" if isinstance(v, (int, float)) and math.isfinite(v) else "—"
-
-
-def model_files(model: LoadedModel, name: str) -> None:
-    """Save into the user models folder (validated name, never overwriting) and download as .safetensors."""
-    left, right = st.columns(2)
-    with left:
-        fname = st.text_input("save as (letters, digits, - and _)", value=name, key=f"save_name_{name}")
-        if st.button("Save to my models folder", key=f"save_{name}"):
-            try:
-                path = save_named(model, user_models_dir(), fname)
-                st.success(f"Saved as {path}")
-            except ValueError as e:
-                st.error(str(e))
-    with right:
-        st.caption(f"My models folder: {user_models_dir()} (apart from the shipped, read-only models/).")
-        st.download_button(
-            "Download .safetensors",
-            data=lambda: model_bytes(model, name),
-            file_name=f"{name}.safetensors",
-            mime="application/octet-stream",
-            key=f"download_{name}",
-        )
-
-
-def upload_panel() -> None:
-    """Upload a .safetensors model into this session's models; anything else is refused with the reason."""
-    up = st.file_uploader("Upload a model (.safetensors only)", type=["safetensors"], key="tr_upload")
-    if up is None:
-        return
-    seen = st.session_state.setdefault("uploaded_models", {})
-    if up.file_id not in seen:
-        try:
-            if not up.name.endswith(".safetensors"):
-                raise ValueError(f"{up.name!r} is not a .safetensors file; only .safetensors model files are accepted")
-            model = load_model(up.getvalue())
-            stem = re.sub(r"[^A-Za-z0-9_-]", "_", Path(up.name).stem)[:64] or "uploaded"
-            name = unique_name(stem, session_models())
-            session_models()[name] = model
-            seen[up.file_id] = ("ok", f"Loaded '{name}': {model.summary()}")
-        except ValueError as e:
-            seen[up.file_id] = ("error", f"{up.name}: {e}")
-    kind, text = seen[up.file_id]
-    (st.success if kind == "ok" else st.error)(text)
 
 
 # ---------------------------------------------------------------- barren plateau

@@ -1,4 +1,4 @@
-"""Small UI helpers shared by the pages: error display, lattice editing (clicks and table), cached simulations.
+"""Small UI helpers shared by the pages: error display, uploads, lattice editing (clicks and table), cached simulations.
 
 The editing logic is pure (``toggle_click``, ``apply_editor_edits``, ``clicked_node``) so it is tested without a
 browser; the cached wrappers take hashable inputs (bytes, tuples, floats) so Streamlit keys them correctly.
@@ -9,6 +9,7 @@ from __future__ import annotations
 import hashlib
 import inspect
 import io
+import logging
 from collections.abc import Callable, Mapping
 from typing import Any, TypeVar
 
@@ -19,10 +20,11 @@ import streamlit as st
 
 from isingviz.dynamics import decay_deviation, free_decay, simulate
 from isingviz.figures.graphs import temperature_comparison_figure
-from isingviz.lattice import GENERATORS, validate_adjacency
+from isingviz.lattice import GENERATORS, load_lattice, validate_adjacency
 from ui.state import get_lattice, set_lattice
 
 R = TypeVar("R")
+LOG = logging.getLogger("isingviz.app")
 PAGE_L_MAX = 32  # the lab draws and edits lattices up to this size
 # Temperatures offered by the log-scale slider: 1-1.5-2-3-4-5-7 per decade, 0.05 .. 200 (the paper's T included).
 T_VALUES: list[float] = [
@@ -30,15 +32,54 @@ T_VALUES: list[float] = [
 ]
 
 
+def error_text(exc: Exception) -> str:
+    """The one sentence a visitor sees for a failure: the library's ``ValueError`` as it is; anything else (a bug)
+    a generic sentence, its traceback logged on the server only (``client.showErrorDetails`` is "none")."""
+    if isinstance(exc, ValueError):
+        return str(exc)
+    LOG.error("unexpected error in the app", exc_info=exc)
+    if isinstance(exc, MemoryError):
+        return "There is not enough memory for this request; ask for fewer or smaller instances."
+    return f"Something went wrong ({type(exc).__name__}); the details are in the server's log. Try other settings."
+
+
 def attempt(fn: Callable[..., R], *args: Any, stop: bool = True, **kwargs: Any) -> R | None:
-    """Call ``fn``; a library ``ValueError`` becomes an ``st.error`` message (then ``st.stop()`` if ``stop``)."""
+    """Call ``fn``; a failure becomes one ``st.error`` sentence (``error_text``), then ``st.stop()`` if ``stop``.
+
+    Streamlit's own stop and rerun signals are BaseExceptions and pass through untouched."""
     try:
         return fn(*args, **kwargs)
-    except ValueError as exc:
-        st.error(str(exc))
+    except Exception as exc:
+        st.error(error_text(exc))
         if stop:
             st.stop()
         return None
+
+
+def upload_once(upload: Any, key: str, read: Callable[[bytes], R]) -> tuple[R | None, str | None]:
+    """Read an ``st.file_uploader`` file once per file: (result, None) the first time it is read well, (None, None)
+    on later reruns, (None, error sentence) on every rerun while a refused file stays in the uploader (so the page
+    around it keeps working and the reason stays on screen)."""
+    if upload is None:
+        return None, None
+    seen = st.session_state.setdefault(key, {})
+    if upload.file_id in seen:
+        return None, seen[upload.file_id]
+    try:
+        result = read(upload.getvalue())
+    except Exception as exc:
+        seen[upload.file_id] = f"{upload.name}: {error_text(exc)}"
+        return None, seen[upload.file_id]
+    seen[upload.file_id] = None
+    return result, None
+
+
+def read_page_lattice(data: bytes) -> np.ndarray:
+    """An uploaded lattice file (``lattice.load_lattice``) of at most ``PAGE_L_MAX`` spins, the lab's limit."""
+    A = load_lattice(data)
+    if A.shape[0] > PAGE_L_MAX:
+        raise ValueError(f"this lattice has L={A.shape[0]} spins; the lab draws and edits at most {PAGE_L_MAX}")
+    return A
 
 
 def bump(key: str) -> None:

@@ -12,7 +12,7 @@ from isingviz.jobs.training import TrainingJob, dataset_spec
 from isingviz.learn.model_config import ModelConfig
 from isingviz.learn.store import save_model
 from isingviz.learn.train import TrainConfig
-from ui.training import file_kwargs
+from ui.model_files import file_kwargs
 
 PAGE = str(Path(__file__).resolve().parents[2] / "pages" / "5_Barren_plateau.py")
 PLATEAU = 0.6

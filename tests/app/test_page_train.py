@@ -72,7 +72,9 @@ def test_start_trains_a_session_model_and_saves_it(user_dir):
     assert at.success
 
     at.button(key="save_my_model").click().run()  # the same name again: refused, the file is kept
-    assert any("already exists" in e.value for e in at.error)
+    assert any("already in your models folder; choose another name" in e.value for e in at.error)
+    assert not any("overwrite" in e.value for e in at.error)
+    assert any(c.value.startswith("My models folder: ") and str(user_dir) not in c.value for c in at.caption)
 
 
 def test_stop_keeps_a_model(user_dir):
@@ -110,7 +112,7 @@ def test_bad_settings_show_an_error_not_a_traceback(user_dir):
 
 def test_upload_accepts_a_model_and_refuses_anything_else(user_dir):
     at = run_to_end(tiny_page())
-    from ui.training import model_bytes
+    from ui.model_files import model_bytes
 
     data = model_bytes(at.session_state["session_models"]["my_model"])
     up = at.get("file_uploader")[0]
@@ -127,7 +129,7 @@ def test_upload_accepts_a_model_and_refuses_anything_else(user_dir):
 
 def test_model_names_and_saving_never_overwrite(tmp_path):
     from isingviz.learn.store import load_model
-    from ui.training import check_model_name, model_bytes, save_named, unique_name
+    from ui.model_files import check_model_name, model_bytes, save_named, unique_name
 
     for bad in ("", "a b", "../x", "x.safetensors", "é", "a" * 65):
         with pytest.raises(ValueError, match="letters, digits"):
@@ -146,7 +148,7 @@ def test_model_names_and_saving_never_overwrite(tmp_path):
     back = load_model(path)
     assert back.name == "saved" and back.metadata["history"] == job.model.metadata["history"]
     assert back.metadata["dataset"] == job.model.metadata["dataset"]
-    with pytest.raises(ValueError, match="already exists"):
+    with pytest.raises(ValueError, match="already in your models folder; choose another name"):
         save_named(job.model, tmp_path / "new_folder", "saved")
     assert load_model(model_bytes(job.model, "dl")).name == "dl"
 
