@@ -50,6 +50,7 @@ from .checks import (
     write_out,
 )
 from .help import DESCRIPTION, EVALUATE_HELP, PREDICT_HELP, SIMULATE_HELP, SWEEP_HELP, TRAIN_GENERAL_HELP, TRAIN_HELP
+from .reconstruct import add_parser as add_reconstruct
 from .settings import (
     _SECTIONS,
     _TRAIN_FLAGS,
@@ -351,6 +352,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--index", type=int, default=0, help="which instance of --instance")
     p.add_argument("--T", type=finite_float, help="temperature when simulating (default: the model's)")
     p.add_argument("--noise", type=finite_float, help="observation noise when simulating (default: the model's)")
+
+    add_reconstruct(cmd)
 
     from ..experiments.sweeps import SWEEPS
 

@@ -1,0 +1,72 @@
+"""``python -m isingviz reconstruct``: a user's recording in, the edge list with probabilities out."""
+
+from __future__ import annotations
+
+import csv
+import json
+
+import numpy as np
+import pytest
+
+from isingviz.cli.commands import main
+from isingviz.dynamics import simulate
+from isingviz.lattice import adjacency_to_pairs, random_lattice
+
+
+@pytest.fixture(scope="module")
+def recording(tmp_path_factory):
+    folder = tmp_path_factory.mktemp("rec")
+    A = random_lattice(10, 14, seed=5)
+    s0 = np.where(np.random.default_rng(1).random((2, 10)) < 0.5, -1.0, 1.0)
+    X = simulate(A, s0, T=1.0, tau=0.1, M=50)
+    np.savez(folder / "runs.npz", X=X)
+    np.savetxt(folder / "one.csv", X[1], delimiter=",")
+    return folder, A
+
+
+def run(capsys, *args):
+    rc = main(["reconstruct", *map(str, args)])
+    out, err = capsys.readouterr()
+    return rc, out, err
+
+
+def test_a_csv_recording_is_reconstructed_by_the_general_model(capsys, recording):
+    folder, A = recording
+    out = folder / "edges.csv"
+    rc, text, err = run(capsys, folder / "one.csv", "--T", 1, "--tau", 0.1, "--out", out)
+    assert rc == 0, err
+    doc = json.loads(text)
+    assert doc["method"] == "general" and doc["L"] == 10 and doc["M"] == 50
+    rows = list(csv.DictReader(out.open()))
+    pred = np.array([int(r["edge"]) for r in rows])
+    assert np.mean(pred == adjacency_to_pairs(A)) >= 0.95
+    rc, _, err = run(capsys, folder / "one.csv", "--T", 1, "--out", out)
+    assert rc == 2 and err.startswith("error: edges.csv already exists") and "--overwrite" in err
+
+
+def test_any_method_on_an_npz_instance_with_a_json_edge_list(capsys, recording):
+    folder, A = recording
+    out = folder / "edges.json"
+    rc, text, err = run(capsys, folder / "runs.npz", "--index", 1, "--method", "binary_ml", "--T", 1, "--out", out)
+    assert rc == 0, err
+    doc = json.loads(out.read_text())
+    assert sorted(map(tuple, doc["edges"])) == sorted(zip(*np.nonzero(np.triu(A))))
+    assert doc["about"]["instance"] == 1 and len(doc["pairs"]) == 45
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (["--method", "var"], "give --edges E"),
+        (["--method", "binary_ml"], "needs --T"),
+        (["--method", "cnn", "--T", "1"], "needs --model"),
+        (["--method", "inversion", "--T", "1", "--model", "x.safetensors"], "--model goes with"),
+        (["--T", "1", "--index", "5"], "between 0 and 1"),
+        (["--T", "1", "--out", "edges.txt"], "must end in .csv or .json"),
+        (["--method", "template", "--T", "1"], "known lattices"),
+    ],
+)
+def test_bad_requests_get_one_error_line(capsys, recording, args, message):
+    folder, _ = recording
+    rc, _, err = run(capsys, folder / "runs.npz", *args)
+    assert rc == 2 and message in err and err.count("\n") == 1 and err.startswith("error: ")
