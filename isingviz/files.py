@@ -63,7 +63,7 @@ def _member_count(data: bytes) -> int:
     """Members listed in a zip's end-of-central-directory record (read before zipfile builds its index)."""
     at = data.rfind(_EOCD, max(0, len(data) - 65_557))  # the record (22 bytes) plus at most a 64 KB comment
     if at < 0 or at + 22 > len(data):
-        raise ValueError("not an .npz file: no zip directory found")
+        raise ValueError("it is not an .npz file (no zip directory found)")
     (count,) = struct.unpack("<H", data[at + 10 : at + 12])
     return count  # 0xFFFF means a zip64 directory, i.e. 65,535 members or more
 
@@ -79,8 +79,8 @@ def _read_member(zf: zipfile.ZipFile, name: str, budget: int) -> np.ndarray | st
                 shape, fortran, dtype = np.lib.format.read_array_header_2_0(f, max_header_size=10_000)
             else:
                 raise ValueError(f"unsupported .npy version {version}")
-        except (ValueError, SyntaxError, TypeError) as e:  # numpy's messages for a damaged header
-            raise ValueError(f"member {name!r} is not a readable .npy array ({str(e).splitlines()[0][:80]})") from None
+        except (ValueError, SyntaxError, TypeError):  # a damaged or foreign header (numpy's own words vary)
+            raise ValueError(f"member {name!r} is not a readable .npy array (no valid .npy header)") from None
         if dtype.hasobject or dtype.fields is not None or dtype.subdtype is not None:
             raise ValueError(f"member {name!r} holds objects or records; only plain numbers and short text are read")
         if dtype.kind == "U":
@@ -134,9 +134,12 @@ def read_npz(
             raise ValueError(f"{what} is {fmt_bytes(size)}, over the limit of {fmt_bytes(budget)}")
         data = p.read_bytes()
     check_memory(len(data), f"reading {what}")
-    count = _member_count(data)
+    try:
+        count = _member_count(data)
+    except ValueError as e:
+        raise ValueError(f"{what}: {e}") from None
     if count > NPZ_MEMBERS_MAX:
-        raise ValueError(f"{what} lists {count:,} members; an .npz of instances has at most {NPZ_MEMBERS_MAX}")
+        raise ValueError(f"{what} lists {count:,} members; an .npz of instances holds at most {NPZ_MEMBERS_MAX}")
     try:
         zf = zipfile.ZipFile(io.BytesIO(data))
     except (zipfile.BadZipFile, OSError, ValueError, EOFError) as e:
@@ -149,8 +152,10 @@ def read_npz(
                 continue
             try:
                 out[name] = _read_member(zf, name, budget)
+            except ValueError as e:
+                raise ValueError(f"{what}: {e}") from None
             except (zipfile.BadZipFile, OSError, EOFError, NotImplementedError, RuntimeError) as e:
-                raise ValueError(f"member {name!r} of {what} cannot be read: {str(e)[:120]}") from None
+                raise ValueError(f"{what}: member {name!r} cannot be read ({str(e)[:120]})") from None
             value = out[name]
             budget -= value.nbytes if isinstance(value, np.ndarray) else 0
     return out

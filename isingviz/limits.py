@@ -63,6 +63,8 @@ def show(value: Any) -> str:
         return repr(float(value))
     if isinstance(value, str):
         return repr(value) if len(value) <= 40 else repr(value[:40]) + f"... ({len(value):,} characters)"
+    if isinstance(value, np.ndarray):
+        return f"an array of shape {value.shape} and dtype {value.dtype}"
     if isinstance(value, (list, tuple, dict)):
         return f"a {'object' if isinstance(value, dict) else 'list'} of {len(value):,} entries"
     if value is None:

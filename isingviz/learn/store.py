@@ -165,7 +165,7 @@ def _read_source(source: str | os.PathLike | bytes, max_bytes: int) -> tuple[byt
         path = Path(source)
         what = f"model file {path.name}"
         if not path.is_file():
-            raise ValueError(f"no model file at {show(str(source))}")
+            raise ValueError(f"no model file named {show(path.name)} (it does not exist or is not a regular file)")
         if path.stat().st_size > max_bytes:
             raise ValueError(f"{what} is {path.stat().st_size:,} bytes, over the limit of {max_bytes:,}")
         with open(path, "rb") as f:
@@ -188,6 +188,8 @@ def _parse_header(data: bytes) -> dict[str, Any]:
     header = safejson.loads(data[8 : 8 + n], "the safetensors header", max_bytes=MAX_HEADER_BYTES)
     if not isinstance(header, dict):
         raise ValueError("not a safetensors file: the header is not a JSON object")
+    if len(header) > MAX_TENSORS + 1:  # checked first: every later step walks the table
+        raise ValueError(f"the file lists {len(header) - 1:,} tensors; a model has at most {MAX_TENSORS:,}")
     return header
 
 
@@ -204,8 +206,6 @@ def _check_metadata(header: dict[str, Any]) -> tuple[dict[str, Any], ModelConfig
 
 def _check_tensors(header: dict[str, Any], config: ModelConfig) -> None:
     table = {k: v for k, v in header.items() if k != "__metadata__"}
-    if len(table) > MAX_TENSORS:
-        raise ValueError(f"the file lists {len(table):,} tensors; a model has at most {MAX_TENSORS:,}")
     for k, v in table.items():
         shape = v.get("shape") if isinstance(v, dict) else None
         if not isinstance(shape, list) or len(shape) > 8 or not all(type(d) is int and d >= 0 for d in shape):
