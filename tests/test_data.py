@@ -1,3 +1,5 @@
+import dataclasses
+
 import numpy as np
 import pytest
 
@@ -101,3 +103,28 @@ def test_fresh_splits_avoid_training_states_and_lattices():
     lats, gen = fresh_general_split(d.spec, 4, 40, seed=2)
     assert lats.shape == (4, 8, 8) and len(gen) == 40
     assert not {A.tobytes() for A in lats} & {A.tobytes() for A in d.lattices}
+
+
+@pytest.mark.parametrize(
+    "changes, message",
+    [
+        ({"L": 10**12}, r"dataset L \(spins\) must be an integer from 2 to 64"),
+        ({"n_lattices": 10**9}, "dataset n_lattices must be an integer from 0 to 10,000"),
+        ({"n_train": -1}, "dataset n_train must be an integer from 0 to 10,000,000"),
+        ({"noise": "0.1"}, "dataset noise must be a finite number"),
+        ({"replicas": 5 * 10**7}, "dataset replicas must be an integer from 1 to 100,000"),
+        ({"family_params": {"p": 0.3}}, "'p' is not a parameter of family 'random'"),
+        ({"family_params": {"n_edges": True}}, "family parameter n_edges must be an integer"),
+        ({"lattices": [[["0", "1"]]]}, "dataset lattices #0: edge #0 must be a pair"),
+        ({"lattices": []}, "need at least one training lattice"),
+    ],
+)
+def test_dataset_spec_refuses_out_of_range_and_mistyped_fields(changes, message):
+    with pytest.raises(ValueError, match=message):
+        dataclasses.replace(DatasetSpec(L=6, family_params={"n_edges": 5}), **changes).validate()
+
+
+def test_build_dataset_checks_its_memory_before_simulating(monkeypatch):
+    monkeypatch.setenv("ISINGVIZ_MAX_BYTES", "1000000")
+    with pytest.raises(ValueError, match="a dataset of 28,000 instances of L = 12, M = 50 would need about"):
+        build_dataset(DatasetSpec(n_train=25_000, n_test=3_000, n_general=0, n_general_lattices=0))

@@ -1,3 +1,6 @@
+import dataclasses
+import math
+
 import numpy as np
 import pytest
 import torch
@@ -55,3 +58,28 @@ def test_config_roundtrip_and_refusals():
         encode(np.zeros((3, 4)), "raw", 0.1)
     with pytest.raises(ValueError, match="NaN"):
         encode(np.full((1, 3, 4), np.nan), "raw", 0.1)
+
+
+def test_the_parameter_count_is_checked_on_the_meta_device_before_building() -> None:
+    from isingviz.learn.networks import expected_shapes
+
+    big = ModelConfig(L=64, M=2000, channels=(1024,), squeeze=0, hidden=4096)
+    with pytest.raises(ValueError, match=r"this network would have [\d,]+ parameters; at most 12,000,000"):
+        build_model(big)
+    assert sum(math.prod(s) for s in expected_shapes(ModelConfig()).values()) == 188_076
+
+
+@pytest.mark.parametrize(
+    "changes, message",
+    [
+        ({"channels": (1,) * 9}, "model channels must be a list of 1 to 8 integers"),
+        ({"channels": (2**63,)}, "each entry of model channels must be an integer from 1 to 1,024"),
+        ({"hidden": 3_000_000_000}, r"model hidden \(dense width\) must be an integer from 1 to 4,096"),
+        ({"M": 10**7}, r"model M \(time points\) must be an integer from 2 to 2,000"),
+        ({"time_bins": 51}, "model time_bins must be an integer from 0 to 50"),
+        ({"dropout": float("nan")}, "model dropout must be a finite number"),
+    ],
+)
+def test_model_config_ranges(changes, message) -> None:
+    with pytest.raises(ValueError, match=message):
+        dataclasses.replace(ModelConfig(), **changes).validate()

@@ -91,3 +91,13 @@ def test_bad_inputs_refused(data):
         fit(data, tc={"lr": -1.0})
     with pytest.raises(ValueError, match="schedule"):
         fit(data, tc={"schedule": "warm"})
+    for tc, msg in (({"threads": -3}, "threads must be an integer from 1 to 64"), ({"lr": float("inf")}, "learning"),
+                    ({"batch_size": 10**8}, "batch_size must be an integer from 1 to 65,536")):  # fmt: skip
+        with pytest.raises(ValueError, match=msg):
+            fit(data, tc=tc)
+
+
+def test_training_checks_its_memory_before_encoding(data, monkeypatch):
+    monkeypatch.setenv("ISINGVIZ_MAX_BYTES", "100000")  # the network fits, its data and batches do not
+    with pytest.raises(ValueError, match=r"training on [\d,]+ instances with batch size [\d,]+ would need about"):
+        fit(data)
