@@ -12,6 +12,7 @@ import streamlit as st  # noqa: E402
 
 from ui import model_files as mf  # noqa: E402
 from ui import training as t  # noqa: E402
+from ui import visitor as v  # noqa: E402
 from ui import widgets as w  # noqa: E402
 from ui.state import available_models, get_lattice  # noqa: E402
 
@@ -24,7 +25,8 @@ st.caption(
     " visit other pages meanwhile."
 )
 A = get_lattice()
-job = st.session_state.get(t.JOB_KEY)
+ticket = v.ticket(t.JOB_KIND)
+job = ticket.job if ticket is not None else None
 if job is not None and job.done:
     t.register(job)  # before listing the models, so a finished one can be fine-tuned at once
 models = available_models()
@@ -41,17 +43,17 @@ with st.sidebar:
         net = t.network_inputs(base)
         tc = t.train_inputs()
 
-busy = job is not None and not job.done
-if st.button("Start training", type="primary", disabled=busy, key="tr_start"):
-    if general:
-        new = w.attempt(t.start_general_job, settings, base, name, stop=False)
-    else:
-        new = w.attempt(t.start_job, ds, net, tc, base, name, stop=False)
-    if new is not None:
-        st.session_state[t.JOB_KEY] = new
+busy = ticket is not None and ticket.active
+made = w.attempt(t.make_general_job, settings, base, name, stop=False) if general else None
+if not general:
+    made = w.attempt(t.make_job, ds, net, tc, base, name, stop=False)
+if made is not None:
+    st.caption(v.cost_caption(made[1]))
+if st.button("Start training", type="primary", disabled=busy or made is None, key="tr_start"):
+    if v.submit(t.JOB_KIND, made[0], made[1], name) is not None:
         st.rerun()
 
-t.poll(t.JOB_KEY, t.draw_job)
+t.poll(t.JOB_KIND, t.draw_job)
 if job is not None and job.done:
     t.finished_panel(job)
 elif job is None:

@@ -10,8 +10,10 @@ if str(ROOT) not in sys.path:
 import streamlit as st  # noqa: E402
 
 from isingviz.figures.curves import compare_histories, last_value, reference_levels, training_curves  # noqa: E402
+from isingviz.jobs.costs import queue_cost, training_cost  # noqa: E402
 from isingviz.jobs.training import JobQueue, plateau_jobs  # noqa: E402
 from ui import training as t  # noqa: E402
+from ui import visitor as v  # noqa: E402
 from ui import widgets as w  # noqa: E402
 from ui.state import load_path, shipped_models  # noqa: E402
 
@@ -71,20 +73,23 @@ st.caption(
 )
 c = st.columns(5)
 live_T = c[0].select_slider("T", LIVE_T, value=50.0, format_func=lambda v: f"{v:g}", key="pl_live_T")
-n_lat = int(c[1].number_input("lattices N_L", 1, 30, 10, key="pl_NL", disabled=pretrain is not None))
+why = "fixed: fine-tuning uses the shipped pretrain_T0.1's own 10 lattices" if pretrain is not None else None
+n_lat = int(c[1].number_input("lattices N_L", 1, 30, 10, key="pl_NL", disabled=pretrain is not None, help=why))
 per = int(c[2].number_input("instances per lattice", 5, 1000, 100, key="pl_n"))
 epochs = int(c[3].number_input("epochs per run", 1, 50, 4, key="pl_epochs"))
 use_pre = pretrain is not None and c[4].checkbox("fine-tune the shipped pretrain_T0.1", True, key="pl_use_pre")
 if pretrain is None:
     c[4].caption("No shipped pretrain_T0.1: a quick pre-training at T = 0.1 runs first.")
 
-queue = st.session_state.get(t.QUEUE_KEY)
-busy = queue is not None and not queue.done
-if st.button("Run it live", type="primary", disabled=busy, key="pl_run"):
-    base = pretrain if use_pre else None
-    settings = {"per_lattice": per, "test_per_lattice": max(5, per // 4), "epochs": epochs, "pretrain_epochs": epochs}
-    jobs = w.attempt(plateau_jobs, live_T, pretrain=base, n_lattices=n_lat, **settings, stop=False)
-    if jobs:
-        st.session_state[t.QUEUE_KEY] = JobQueue(jobs).start()
+ticket = v.ticket(t.QUEUE_KIND)
+busy = ticket is not None and ticket.active
+base = pretrain if use_pre else None
+settings = {"per_lattice": per, "test_per_lattice": max(5, per // 4), "epochs": epochs, "pretrain_epochs": epochs}
+jobs = w.attempt(plateau_jobs, live_T, pretrain=base, n_lattices=n_lat, **settings, stop=False)
+cost = queue_cost(training_cost(j.spec, j.config, j.train_config) for j in jobs.values()) if jobs else None
+if cost is not None:
+    st.caption(v.cost_caption(cost))
+if st.button("Run it live", type="primary", disabled=busy or not jobs, key="pl_run"):
+    if v.submit(t.QUEUE_KIND, JobQueue(jobs), cost, f"plateau T={live_T:g}") is not None:
         st.rerun()
-t.poll(t.QUEUE_KEY, t.draw_queue)
+t.poll(t.QUEUE_KIND, t.draw_queue)

@@ -12,11 +12,13 @@ import streamlit as st  # noqa: E402
 from isingviz.config import results_dir  # noqa: E402
 from isingviz.experiments.sweeps import SWEEPS, load_results, result_paths  # noqa: E402
 from isingviz.figures import sweeps as ef  # noqa: E402
+from isingviz.jobs.costs import sweep_cost  # noqa: E402
 from isingviz.jobs.sweep import SweepJob  # noqa: E402
+from ui import visitor as v  # noqa: E402
 from ui.experiments import show_general  # noqa: E402
 from ui.training import poll  # noqa: E402
 
-JOB_KEY = "sweep_job"
+JOB_KIND = "sweep"
 KIND_TEXT = {"train": "training lattices", "unseen": "unseen lattices"}
 
 st.set_page_config(page_title="Experiments · isingviz", page_icon="🧲", layout="wide")
@@ -101,11 +103,14 @@ st.subheader("Run a quick sweep live")
 c = st.columns([3, 1])
 live = c[0].selectbox("quick sweep", list(SWEEPS), format_func=lambda n: SWEEPS[n].title, key="ex_live")
 c[0].caption(SWEEPS[live].help)
-job = st.session_state.get(JOB_KEY)
-busy = job is not None and not job.done
+ticket = v.ticket(JOB_KIND)
+busy = ticket is not None and ticket.active
+quick_file = result_paths(live, True, folder)[0]
+cost = sweep_cost(load(live, True, str(folder), quick_file.stat().st_mtime) if quick_file.is_file() else None)
+c[0].caption(v.cost_caption(cost))
 if c[1].button("Run it", type="primary", disabled=busy, key="ex_run"):
-    st.session_state[JOB_KEY] = SweepJob(live, quick=True, write=False).start()
-    st.rerun()
+    if v.submit(JOB_KIND, SweepJob(live, quick=True, write=False, workers=1), cost, f"quick {live}") is not None:
+        st.rerun()
 c[1].caption("Quick sizes take up to ~5 minutes on 2 cores; the result is shown here, not written to results/.")
 
 
@@ -125,4 +130,4 @@ def draw(job: SweepJob) -> None:
         show(job.result, "live quick", "live")
 
 
-poll(JOB_KEY, draw)
+poll(JOB_KIND, draw)

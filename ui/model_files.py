@@ -16,7 +16,7 @@ import streamlit as st
 
 from isingviz.learn.store import SUFFIX, LoadedModel, load_model, model_to_bytes, save_model
 from isingviz.limits import show
-from ui.state import display_path, session_models, user_models_dir
+from ui.state import my_models_dir, session_models
 from ui.widgets import attempt, upload_once
 
 NAME_PATTERN = re.compile(r"[A-Za-z0-9_-]{1,64}")
@@ -67,11 +67,11 @@ def model_files(model: LoadedModel, name: str) -> None:
     with left:
         fname = st.text_input("save as (letters, digits, - and _)", value=name, key=f"save_name_{name}")
         if st.button("Save to my models folder", key=f"save_{name}"):
-            path = attempt(save_named, model, user_models_dir(), fname, stop=False)
+            path = attempt(save_named, model, my_models_dir(), fname, stop=False)
             if path is not None:
                 st.success(f"Saved as {path.name} in your models folder.")
     with right:
-        st.caption(f"My models folder: {display_path(user_models_dir())} (apart from the shipped, read-only models/).")
+        st.caption("Saved models go to your own folder on the server (the shipped models are read-only).")
         st.download_button(
             "Download .safetensors",
             data=lambda: model_bytes(model, name),

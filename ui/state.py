@@ -1,7 +1,9 @@
-"""Per-browser-session state shared by the pages: the current lattice and the models a user has.
+"""Per-visitor state shared by the pages: the current lattice and the models a visitor has.
 
-Shipped models live read-only in ``models/``; models trained or uploaded in the app are kept in the session and
-can be saved to the user models folder (``ISINGVIZ_USER_MODELS``, default ``user_models/``), kept apart.
+The state lives on the server under the visitor's token (``ui.visitor``), so a reload or a reopened link finds it.
+Shipped models live read-only in ``models/`` and are offered to everyone, as are the models an operator puts in
+the user models folder (``ISINGVIZ_USER_MODELS``, default ``user_models/``); models trained or uploaded in the app
+belong to the visitor, and those they save go to their own folder in it (``user_models/visitors/TOKEN/``).
 """
 
 from __future__ import annotations
@@ -13,8 +15,10 @@ import numpy as np
 import streamlit as st
 
 from isingviz.config import models_dir
+from isingviz.jobs.visitors import model_folder
 from isingviz.lattice import from_edges, random_lattice
 from isingviz.learn.store import LoadedModel, list_models, load_model
+from ui import visitor
 
 ROOT = Path(__file__).resolve().parents[1]
 SHIPPED_DIR = models_dir()
@@ -47,13 +51,21 @@ def shipped_models() -> dict[str, Path]:
     return {p.stem: p for p in list_models(SHIPPED_DIR)}
 
 
+def my_models_dir() -> Path:
+    """Where this visitor's saved models go (their own folder under the user models folder)."""
+    return model_folder(user_models_dir(), visitor.token())
+
+
 def saved_user_models() -> dict[str, Path]:
-    return {p.stem: p for p in list_models(user_models_dir())}
+    """The shared models an operator put in the user models folder, then this visitor's saved ones (which win)."""
+    shared = {p.stem: p for p in list_models(user_models_dir())}
+    mine = my_models_dir()
+    return shared | ({p.stem: p for p in list_models(mine)} if mine.is_dir() else {})
 
 
 def session_models() -> dict[str, LoadedModel]:
-    """Models trained or uploaded in this browser session, by name."""
-    return st.session_state.setdefault("session_models", {})
+    """Models this visitor trained or uploaded, by name (kept on the server under their token, oldest first)."""
+    return visitor.visitor().models
 
 
 def available_models() -> dict[str, LoadedModel]:
@@ -82,11 +94,12 @@ def default_lattice() -> np.ndarray:
 
 
 def get_lattice() -> np.ndarray:
-    """The current lattice (L, L) of this browser session."""
-    if "lattice" not in st.session_state:
-        st.session_state["lattice"] = default_lattice()
-    return st.session_state["lattice"]
+    """The visitor's current lattice (L, L)."""
+    v = visitor.visitor()
+    if v.lattice is None:
+        v.lattice = default_lattice()
+    return v.lattice
 
 
 def set_lattice(A: np.ndarray) -> None:
-    st.session_state["lattice"] = np.asarray(A, dtype=np.int8)
+    visitor.visitor().lattice = np.asarray(A, dtype=np.int8)

@@ -1,8 +1,9 @@
 """UI pieces of the Train and Barren-plateau pages: input forms, the live job panel, saving and uploading models.
 
-Training itself runs in ``isingviz.jobs`` (a background thread that never touches Streamlit); the job object lives
-in ``st.session_state`` so it survives the user navigating away, and ``poll`` redraws it every second with a
-fragment while it runs, without rerunning the whole page. The page trains either the paper's CNN (dataset,
+Training itself runs in ``isingviz.jobs`` (a background thread that never touches Streamlit), submitted to the
+server's job manager with its estimated cost (``ui.visitor``), so it survives the visitor navigating away or
+reloading, waits its turn when the server is busy, and ``poll`` redraws it every second with a fragment while it
+waits or runs, without rerunning the whole page. The page trains either the paper's CNN (dataset,
 network and optimisation inputs; ``start_job``) or a general model (``general_inputs``; ``start_general_job``);
 both share the live panel, the finished panel and the model files (``ui.model_files``).
 """
@@ -18,7 +19,9 @@ import numpy as np
 import streamlit as st
 
 from isingviz.figures.curves import compare_histories, last_value, reference_levels, training_curves
+from isingviz.jobs.costs import general_training_cost, training_cost
 from isingviz.jobs.general import GeneralTrainingJob
+from isingviz.jobs.manager import Cost
 from isingviz.jobs.training import JobQueue, TrainingJob, dataset_spec, model_config_for
 from isingviz.lattice import n_pairs
 from isingviz.learn.general.recipe import recipe_config
@@ -27,14 +30,15 @@ from isingviz.learn.model_config import ENCODINGS, ModelConfig
 from isingviz.learn.store import LoadedModel
 from isingviz.learn.train import TrainConfig, default_threads
 from isingviz.limits import check_memory, show
+from ui import visitor
 from ui.model_files import check_model_name, model_files, unique_name
 from ui.state import session_models
 from ui.widgets import T_VALUES
 
-JOB_KEY = "train_job"
+JOB_KIND = "train"
 KINDS = {"cnn": "CNN for this lattice's size (the paper's)", "general": "general model (any lattice, any L)"}
 GENERAL_STEPS = 200  # the page's default: ~1 minute on 2 cores, held-out 0.85 vs trivial 0.59 (shipped model: 0.86)
-QUEUE_KEY = "plateau_queue"
+QUEUE_KIND = "plateau"
 SCRATCH = "— from scratch —"
 ENCODING_TEXT = {
     "raw": "raw momenta (the paper)",
@@ -187,47 +191,61 @@ def network_config(net: Mapping[str, Any]) -> ModelConfig | None:
     return ModelConfig(channels=channels, hidden=net["hidden"], squeeze=net["squeeze"], encoding=net["encoding"])
 
 
-def start_job(
+def make_job(
     ds: dict[str, Any], net: Mapping[str, Any], tc: TrainConfig, base: LoadedModel | None, name: str
-) -> TrainingJob:
-    """Check every setting (``ValueError`` saying what to change), then start the job in the background."""
+) -> tuple[TrainingJob, Cost]:
+    """Check every setting (``ValueError`` saying what to change); the job (not started) and its estimated cost.
+    A run without test instances is refused: its curves and summary would have nothing to show."""
     check_model_name(name)
     tc.validate()
     spec = dataset_spec(**ds)
+    if spec.n_test < 1:
+        raise ValueError("set at least 1 test instance per lattice: the test accuracy is what the run reports")
     n = spec.n_train + spec.n_test + spec.n_general
     check_memory(spec.estimated_bytes(), f"a dataset of {n:,} instances of L = {spec.L}, M = {spec.M}")
     config = model_config_for(spec, base, network_config(net), encoding=net["encoding"])
-    return TrainingJob(spec, config, tc, init=base, name=name).start()
+    job = TrainingJob(spec, config, tc, init=base, name=name)
+    return job, training_cost(spec, config, tc)
 
 
-def start_general_job(settings: Mapping[str, Any], base: LoadedModel | None, name: str) -> GeneralTrainingJob:
-    """Check ``general_inputs``' settings (``ValueError`` saying what to change), then start the job."""
+def make_general_job(
+    settings: Mapping[str, Any], base: LoadedModel | None, name: str
+) -> tuple[GeneralTrainingJob, Cost]:
+    """Check ``general_inputs``' settings (``ValueError`` saying what to change); the job (not started) and its
+    estimated cost."""
     check_model_name(name)
     if base is not None and not base.is_general:
         raise ValueError(f"a general model continues only from a general model; {base.name} is a CNN")
     s = dict(settings)
     tc = recipe_config(s.pop("steps"), s.pop("seed"), s.pop("lr"), s.pop("overrides"))
-    return GeneralTrainingJob(tc, init=base, name=name, **s).start()
+    return GeneralTrainingJob(tc, init=base, name=name, **s), general_training_cost(tc, s.get("threads"))
 
 
 # ---------------------------------------------------------------- the live panel
-def poll(key: str, draw: Callable[[Any], None]) -> None:
-    """Draw the job at ``st.session_state[key]``; while it runs, redraw it every second (a fragment).
-
-    When it finishes, the whole page reruns once so that what depends on the result appears.
-    """
-    job = st.session_state.get(key)
-    if job is None:
+def poll(kind: str, draw: Callable[[Any], None]) -> None:
+    """Draw the visitor's latest job of ``kind`` (its place in the queue while it waits); while it waits or runs,
+    redraw it every second (a fragment). When it finishes, the whole page reruns once so that what depends on the
+    result appears."""
+    first = visitor.ticket(kind)
+    if first is None:
         return
-    running = not job.done
+    active = first.active
 
-    @st.fragment(run_every=1.0 if running else None)
+    @st.fragment(run_every=1.0 if active else None)
     def panel() -> None:
-        current = st.session_state.get(key)
-        if current is None:
+        t = visitor.ticket(kind)
+        if t is None:
             return
-        draw(current)
-        if running and current.done:
+        line = visitor.queue_line(t)
+        if line is not None:
+            st.info(line)
+            if st.button("Cancel (leave the queue)", key=f"cancel_{kind}"):
+                visitor.manager().stop(t)
+                st.rerun()
+        if t.why and t.state != "queued":
+            st.warning(f"Stopped by the server: {t.why}.")
+        draw(t.job)
+        if active and not t.active:
             st.rerun()
 
     panel()
@@ -262,8 +280,8 @@ def draw_job(job: AnyJob) -> None:
 
 
 def register(job: AnyJob) -> str | None:
-    """Put a finished job's model into this session's models (once); returns its name there."""
-    done = st.session_state.setdefault("registered_jobs", {})
+    """Put a finished job's model into the visitor's models (once); returns its name there."""
+    done = visitor.visitor().data.setdefault("registered_jobs", {})
     if job.id not in done and job.model is not None:
         models = session_models()
         done[job.id] = unique_name(job.name, models)

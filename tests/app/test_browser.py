@@ -23,6 +23,7 @@ import socket
 import subprocess
 import sys
 import time
+import urllib.parse
 import urllib.request
 from collections.abc import Iterator
 from pathlib import Path
@@ -215,8 +216,10 @@ def open_app(page: sync_api.Page, url: str, title: str) -> None:
 
 
 def url_path(script: Path) -> str:
-    """Streamlit's URL path of a page script: its file name without the numeric ordering prefix."""
-    return re.sub(r"^\d+_", "", script.stem)
+    """The URL path app.py gives a page script: its file name without the numeric ordering prefix ("" for Home,
+    the default page)."""
+    stem = re.sub(r"^\d+_", "", script.stem)
+    return "" if stem == "Home" else stem
 
 
 def metric(page: sync_api.Page, label: str) -> sync_api.Locator:
@@ -286,7 +289,7 @@ def test_home_renders_try_it_and_new_initial_state(server: str, page: sync_api.P
 def test_sidebar_link_to_lattice_and_randomize(server: str, page: sync_api.Page) -> None:
     open_app(page, server, "isingviz")
     page.locator('[data-testid="stSidebarNav"]').get_by_role("link", name="Lattice", exact=True).click()
-    page.wait_for_url(re.compile(r"/Lattice$"))
+    page.wait_for_url(re.compile(r"/Lattice\?v=[\w-]+$"))  # the visitor's token rides along
     sync_api.expect(page.locator("h1").first).to_have_text("Lattice", timeout=RUN_TIMEOUT_MS)
     edges = metric(page, "edges")
     sync_api.expect(edges).to_have_text(re.compile(r"^\d+$"), timeout=RUN_TIMEOUT_MS)
@@ -312,10 +315,11 @@ def test_every_page_renders_without_exception(server: str, page: sync_api.Page, 
         sync_api.expect(page.locator("h1").first).to_be_visible(timeout=RUN_TIMEOUT_MS)
         wait_idle(page)
         # an unknown path falls back to the home page with a "Page not found" dialog: check we got the page asked for
-        assert page.url.rstrip("/").endswith(f"/{path}"), f"pages/{script.name}: {path!r} led to {page.url}"
-        sync_api.expect(active).to_have_attribute("href", re.compile(rf"/{re.escape(path)}$"))
+        here = urllib.parse.urlsplit(page.url).path.rstrip("/")
+        assert here == (f"/{path}" if path else ""), f"pages/{script.name}: {path!r} led to {page.url}"
+        sync_api.expect(active).to_have_attribute("href", re.compile(rf"/{re.escape(path)}(\?.*)?$"))
         assert_clean(page, f"pages/{script.name}")
-        if path not in ("Lattice", "Predict"):  # those two are photographed mid-interaction by the tests below
+        if path not in ("", "Lattice", "Predict"):  # photographed by the tests of Home, Lattice and Predict
             screenshot(page, shots, path.lower())
 
 

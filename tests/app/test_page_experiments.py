@@ -12,9 +12,13 @@ import pytest
 from streamlit.testing.v1 import AppTest
 
 from isingviz.experiments.sweeps import SWEEPS, result_paths, run_sweep
+from isingviz.jobs.background import BackgroundJob
+from isingviz.jobs.manager import Cost
+from tests.app.visiting import arrive
 from tests.experiments.test_sweeps import DATA, NET
 from tests.experiments.test_sweeps import TINY as SWEEP_TINY
 from tests.figures.test_general import general_doc
+from ui import visitor
 
 PAGE = str(Path(__file__).resolve().parents[2] / "pages" / "6_Experiments.py")
 TINY = {  # the sweeps' own tiny sizes (test_sweeps.py), with two temperatures for the baselines panel
@@ -132,13 +136,17 @@ def test_general_sweep_without_random_L12_cells(tmp_path, monkeypatch):
     assert at.radio(key="ex_cal").options == ["all cells"]
 
 
-class FinishedJob:
+class FinishedJob(BackgroundJob):
     """What ``draw`` reads of a ``SweepJob`` that has finished (the live quick run's result)."""
 
-    done, error = True, None
+    error = None
 
     def __init__(self, result: dict) -> None:
+        super().__init__()
         self.name, self.result = result["sweep"], result
+
+    def run(self) -> None:
+        self._finish()
 
     def snapshot(self) -> dict:
         return {"done": 5, "total": 5, "running": 0, "queued": 0, "eta": None, "fraction": 1.0, "seconds": 3.0,
@@ -151,7 +159,10 @@ def test_live_general_result_is_drawn_beside_a_stored_one(tmp_path, monkeypatch)
         write_general(folder, general_doc())  # both on the page at once: every widget key must be unique
     monkeypatch.setenv("ISINGVIZ_RESULTS", str(folder))
     at = AppTest.from_file(PAGE, default_timeout=60)
-    at.session_state["sweep_job"] = FinishedJob({**general_doc(), "quick": True, "stopped": True})
+    token = arrive(at)
+    job = FinishedJob({**general_doc(), "quick": True, "stopped": True})
+    visitor.manager().submit(token, job, Cost(1.0, 1), "a finished sweep", meta={"kind": "sweep"})
+    assert job.join(10)
     at.run()
     assert not at.exception
     assert at.selectbox(key="live_family").value == "random"

@@ -8,6 +8,7 @@ import pytest
 from streamlit.testing.v1 import AppTest
 
 from isingviz.lattice import from_edges, lattice_to_dict
+from tests.app.visiting import state_of
 from ui.widgets import apply_editor_edits, clicked_node, generator_params, toggle_click
 
 PAGE = str(Path(__file__).resolve().parents[2] / "pages" / "1_Lattice.py")
@@ -77,10 +78,10 @@ def test_page_renders_the_session_lattice(at):
 def test_changing_L_and_randomize_draw_new_lattices(at):
     at.slider(key="lattice_L").set_value(20).run()
     assert metric(at, "spins L") == "20"
-    before = at.session_state["lattice"].copy()
+    before = state_of(at).lattice.copy()
     at.button[0].click().run()
     assert at.session_state["lattice_seed"] == 1
-    assert not np.array_equal(at.session_state["lattice"], before)
+    assert not np.array_equal(state_of(at).lattice, before)
     at.selectbox(key="lattice_family").set_value("ring").run()
     assert metric(at, "edges") == "20" and metric(at, "max degree") == "2"
 
@@ -93,20 +94,20 @@ def test_bad_generator_parameter_shows_error_not_traceback(at):
 
 
 def test_clicking_two_nodes_toggles_the_edge(at):
-    A = at.session_state["lattice"].copy()
+    A = state_of(at).lattice.copy()
     at.session_state[widget_key(at, "lattice_graph")] = selection(0)
     at.run()
     assert at.session_state["lattice_pending"] == 0 and "Spin 0 is selected" in at.info[0].value
     at.session_state[widget_key(at, "lattice_graph")] = selection(5)
     at.run()
     assert at.session_state["lattice_pending"] is None
-    B = at.session_state["lattice"]
+    B = state_of(at).lattice
     assert B[0, 5] == B[5, 0] == 1 - A[0, 5]
     assert int(metric(at, "edges")) == 25 + (1 if B[0, 5] else -1)
 
 
 def test_table_edit_sets_both_cells(at):
-    A = at.session_state["lattice"].copy()
+    A = state_of(at).lattice.copy()
     i, j = 2, 7
     at.session_state[widget_key(at, "lattice_editor")] = {
         "edited_rows": {i: {str(j): not bool(A[i, j])}},
@@ -114,7 +115,7 @@ def test_table_edit_sets_both_cells(at):
         "deleted_rows": [],
     }
     at.run()
-    B = at.session_state["lattice"]
+    B = state_of(at).lattice
     assert B[i, j] == B[j, i] == 1 - A[i, j]
 
 

@@ -12,6 +12,7 @@ from isingviz.jobs.training import TrainingJob, dataset_spec
 from isingviz.learn.model_config import ModelConfig
 from isingviz.learn.store import save_model
 from isingviz.learn.train import TrainConfig
+from tests.app.visiting import job_of
 from ui.model_files import file_kwargs
 
 PAGE = str(Path(__file__).resolve().parents[2] / "pages" / "5_Barren_plateau.py")
@@ -83,10 +84,11 @@ def test_live_run_with_tiny_settings(shipped, tiny_model):
     write(shipped, tiny_model, "pretrain_T0.1", fake_history(0.99), 0.1)  # its lattices (L = 6) are reused
     at = AppTest.from_file(PAGE, default_timeout=60).run()
     at.number_input(key="pl_n").set_value(10)
-    at.number_input(key="pl_epochs").set_value(1)
+    at.number_input(key="pl_epochs").set_value(1).run()  # the estimate and the button follow the inputs
+    assert any("Estimated cost on this server" in c.value for c in at.caption)
     at.button(key="pl_run").click().run()
     assert not at.exception, at.exception
-    queue = at.session_state["plateau_queue"]
+    queue = job_of(at, "plateau")
     assert list(queue.jobs) == ["scratch-raw", "fine-tuned-raw", "decay"]
     assert queue.join(60), "the live runs did not finish"
     at.run()

@@ -12,6 +12,7 @@ from isingviz.jobs.training import TrainingJob, dataset_spec
 from isingviz.lattice import from_edges, random_lattice
 from isingviz.learn.model_config import ModelConfig
 from isingviz.learn.train import TrainConfig
+from tests.app.visiting import arrive
 
 PAGE = str(Path(__file__).resolve().parents[2] / "pages" / "4_Predict.py")
 
@@ -34,8 +35,7 @@ def no_shipped_models(tmp_path, monkeypatch):
 
 def page(lattice, models) -> AppTest:
     at = AppTest.from_file(PAGE, default_timeout=60)
-    at.session_state["lattice"] = lattice
-    at.session_state["session_models"] = models
+    arrive(at, lattice=lattice, models=models)
     at.run()
     assert not at.exception, at.exception
     return at

@@ -10,6 +10,7 @@ import pytest
 from streamlit.testing.v1 import AppTest
 
 from isingviz.lattice import random_lattice
+from tests.app.visiting import arrive, job_of, saved_folder, state_of
 
 PAGE = str(Path(__file__).resolve().parents[2] / "pages" / "3_Train.py")
 TINY = {"tr_NL": 3, "tr_n": 20, "tr_nt": 5, "tr_NG": 0, "tr_M": 10, "tr_epochs": 2, "tr_hidden": 16, "tr_squeeze": 4}
@@ -23,7 +24,7 @@ def user_dir(tmp_path, monkeypatch):
 
 def tiny_page() -> AppTest:
     at = AppTest.from_file(PAGE, default_timeout=60)
-    at.session_state["lattice"] = random_lattice(6, 5, seed=0)
+    arrive(at, lattice=random_lattice(6, 5, seed=0))
     at.run()
     assert not at.exception, at.exception
     for key, value in TINY.items():
@@ -37,7 +38,7 @@ def run_to_end(at: AppTest, timeout: float = 60.0) -> AppTest:
     at.button(key="tr_start").click().run()
     assert not at.exception, at.exception
     assert not at.error, [e.value for e in at.error]
-    job = at.session_state["train_job"]
+    job = job_of(at, "train")
     assert job.join(timeout), "the tiny job did not finish"
     return at.run()
 
@@ -55,7 +56,7 @@ def test_smoke_shows_inputs_and_upload(user_dir):
 def test_start_trains_a_session_model_and_saves_it(user_dir):
     at = run_to_end(tiny_page())
     assert not at.exception, at.exception
-    assert "my_model" in at.session_state["session_models"]
+    assert "my_model" in state_of(at).models
     labels = {m.label: m.value for m in at.metric}
     assert "test accuracy" in labels and "trivial 'no edge' accuracy" in labels
     assert float(labels["trivial 'no edge' accuracy"]) > 0.5  # 5 of 15 pairs are edges
@@ -68,20 +69,20 @@ def test_start_trains_a_session_model_and_saves_it(user_dir):
 
     at.text_input(key="save_name_my_model").set_value("tiny-1")
     at.button(key="save_my_model").click().run()
-    assert (user_dir / "tiny-1.safetensors").is_file()
+    assert (saved_folder(at, user_dir) / "tiny-1.safetensors").is_file()
     assert at.success
 
     at.button(key="save_my_model").click().run()  # the same name again: refused, the file is kept
     assert any("already in your models folder; choose another name" in e.value for e in at.error)
     assert not any("overwrite" in e.value for e in at.error)
-    assert any(c.value.startswith("My models folder: ") and str(user_dir) not in c.value for c in at.caption)
+    assert any("your own folder" in c.value and str(user_dir) not in c.value for c in at.caption)
 
 
 def test_stop_keeps_a_model(user_dir):
     at = tiny_page()
     at.number_input(key="tr_epochs").set_value(400)
     at.button(key="tr_start").click().run()
-    job = at.session_state["train_job"]
+    job = job_of(at, "train")
     deadline = time.monotonic() + 30
     while not job.snapshot().history and time.monotonic() < deadline:
         time.sleep(0.05)
@@ -94,32 +95,33 @@ def test_stop_keeps_a_model(user_dir):
     assert not at.exception, at.exception
     assert job.result is not None and job.result.stopped == "stop flag"
     assert len(job.result.history) < 400
-    assert "my_model" in at.session_state["session_models"]
+    assert "my_model" in state_of(at).models
 
 
 def test_bad_settings_show_an_error_not_a_traceback(user_dir):
     at = tiny_page()
-    at.text_input(key="tr_name").set_value("no spaces allowed")
-    at.button(key="tr_start").click().run()
+    at.text_input(key="tr_name").set_value("no spaces allowed").run()
     assert not at.exception
-    assert any("letters, digits" in e.value for e in at.error)
+    assert any("letters, digits" in e.value for e in at.error) and at.button(key="tr_start").disabled
     at.text_input(key="tr_name").set_value("ok")
-    at.number_input(key="tr_n").set_value(60)  # 60 + 5 states per lattice > 2^6
-    at.button(key="tr_start").click().run()
-    assert any("distinct initial states" in e.value for e in at.error)
-    assert "train_job" not in at.session_state
+    at.number_input(key="tr_n").set_value(60).run()  # 60 + 5 states per lattice > 2^6
+    assert any("distinct initial states" in e.value for e in at.error) and at.button(key="tr_start").disabled
+    at.number_input(key="tr_n").set_value(20)
+    at.number_input(key="tr_nt").set_value(0).run()  # no test set: refused, with the reason
+    assert any("at least 1 test instance" in e.value for e in at.error) and at.button(key="tr_start").disabled
+    assert job_of(at, "train") is None
 
 
 def test_upload_accepts_a_model_and_refuses_anything_else(user_dir):
     at = run_to_end(tiny_page())
     from ui.model_files import model_bytes
 
-    data = model_bytes(at.session_state["session_models"]["my_model"])
+    data = model_bytes(state_of(at).models["my_model"])
     up = at.get("file_uploader")[0]
     up.set_value(("other.safetensors", data, "application/octet-stream"))
     at.run()
     assert not at.exception, at.exception
-    assert "other" in at.session_state["session_models"]
+    assert "other" in state_of(at).models
     up = at.get("file_uploader")[0]
     evil = pickle.dumps({"weights": list(range(100))})
     up.set_value(("evil.safetensors", evil, "application/octet-stream"))
@@ -164,8 +166,8 @@ def test_fine_tune_a_session_model_and_refuse_an_incompatible_one(user_dir):
     at.select_slider(key="tr_T").set_value(5.0)
     at = run_to_end(at.run())
     assert not at.exception, at.exception
-    tuned = at.session_state["session_models"]["my_model-2"]
-    base = at.session_state["session_models"]["my_model"]
+    tuned = state_of(at).models["my_model-2"]
+    base = state_of(at).models["my_model"]
     assert tuned.metadata["metrics"]["init"] == "my_model" and tuned.T == 5.0
     assert tuned.metadata["dataset"]["lattices"] == base.metadata["dataset"]["lattices"]
 
@@ -173,7 +175,7 @@ def test_fine_tune_a_session_model_and_refuse_an_incompatible_one(user_dir):
 # --- the general model ---------------------------------------------------------------------------------------
 def general_page() -> AppTest:
     at = AppTest.from_file(PAGE, default_timeout=60)
-    at.session_state["lattice"] = random_lattice(6, 5, seed=0)
+    arrive(at, lattice=random_lattice(6, 5, seed=0))
     at.run()
     at.radio(key="tr_kind").set_value("general")
     return at.run()
@@ -203,7 +205,7 @@ def test_a_tiny_general_run_finishes_and_registers_a_general_model(user_dir):
     at.number_input(key="tr_gthreads").set_value(1)
     at = run_to_end(at.run())
     assert not at.exception, at.exception
-    model = at.session_state["session_models"]["my_general"]
+    model = state_of(at).models["my_general"]
     assert model.is_general and model.metadata["dataset"]["L_max"] == 8 and model.metadata["dataset"]["steps"] == 3
     labels = {m.label: m.value for m in at.metric}
     assert float(labels["held-out accuracy"]) > 0 and float(labels["trivial 'no edge' accuracy"]) > 0.5
@@ -211,4 +213,4 @@ def test_a_tiny_general_run_finishes_and_registers_a_general_model(user_dir):
     assert any("Predict offers it" in s.value for s in at.success)
     assert "my_general (session)" in at.selectbox(key="tr_gbase").options  # can be continued at once
     at.button(key="save_my_general").click().run()
-    assert (user_dir / "my_general.safetensors").is_file()
+    assert (saved_folder(at, user_dir) / "my_general.safetensors").is_file()
