@@ -11,6 +11,7 @@ Arrays: instances X (B, L, M) float64, labels y (B, K) int8 in ``numpy.triu_indi
 from __future__ import annotations
 
 import dataclasses
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -234,13 +235,26 @@ def _draw_lattices(spec: DatasetSpec, n: int, ss: np.random.SeedSequence, avoid:
     return np.stack(out) if out else np.zeros((0, spec.L, spec.L), dtype=np.int8)
 
 
+class Stopped(Exception):
+    """The caller's stop flag was set while a dataset was being built (raised between lattices)."""
+
+
 def simulate_split(
-    lattices: np.ndarray, counts: np.ndarray, states: list[np.ndarray], spec: DatasetSpec, seed: int
+    lattices: np.ndarray,
+    counts: np.ndarray,
+    states: list[np.ndarray],
+    spec: DatasetSpec,
+    seed: int,
+    stop: Callable[[], bool] | None = None,
 ) -> Split:
-    """Simulate ``counts[i]`` instances of lattice i from ``states[i]``, grouped by lattice (fast path)."""
+    """Simulate ``counts[i]`` instances of lattice i from ``states[i]``, grouped by lattice (fast path).
+
+    ``stop`` (optional) is asked before each lattice; when it returns True, ``Stopped`` is raised."""
     L, K = spec.L, spec.L * (spec.L - 1) // 2
     xs, ys, idx = [], [], []
     for i, (A, n, s0) in enumerate(zip(lattices, counts, states)):
+        if stop is not None and stop():
+            raise Stopped("stopped while the dataset was being built")
         if n == 0:
             continue
         xs.append(
@@ -265,8 +279,13 @@ def simulate_split(
     return Split(np.concatenate(xs), np.concatenate(ys).astype(np.int8), np.concatenate(idx), np.concatenate(states))
 
 
-def build_dataset(spec: DatasetSpec | None = None, **overrides: Any) -> Dataset:
-    """Build the three splits of ``spec`` (defaults: the paper's setting); keyword overrides replace fields."""
+def build_dataset(
+    spec: DatasetSpec | None = None, *, stop: Callable[[], bool] | None = None, **overrides: Any
+) -> Dataset:
+    """Build the three splits of ``spec`` (defaults: the paper's setting); keyword overrides replace fields.
+
+    ``stop`` (optional, e.g. ``threading.Event().is_set``) is asked before each lattice is simulated; when it returns
+    True the build ends with ``Stopped``, so a background job can be stopped while its dataset is being made."""
     spec = dataclasses.replace(spec or DatasetSpec(), **overrides)
     spec.validate()
     n = spec.n_train + spec.n_test + spec.n_general
@@ -289,12 +308,12 @@ def build_dataset(spec: DatasetSpec | None = None, **overrides: Any) -> Dataset:
     rng = np.random.default_rng(ss_states)
     both = [distinct_initial_states(spec.L, int(a + b), rng) for a, b in zip(n_tr, n_te)]
     sim_seed = _seed_int(ss_sim)
-    train = simulate_split(lattices, n_tr, [s[:a] for s, a in zip(both, n_tr)], spec, sim_seed)
-    test = simulate_split(lattices, n_te, [s[a:] for s, a in zip(both, n_tr)], spec, sim_seed + 1)
+    train = simulate_split(lattices, n_tr, [s[:a] for s, a in zip(both, n_tr)], spec, sim_seed, stop)
+    test = simulate_split(lattices, n_te, [s[a:] for s, a in zip(both, n_tr)], spec, sim_seed + 1, stop)
     n_ge = spread(spec.n_general, general.shape[0]) if general.shape[0] else np.zeros(0, np.int64)
     rng_g = np.random.default_rng(ss_gen_states)
     gen_states = [distinct_initial_states(spec.L, int(n), rng_g) for n in n_ge]
-    gen = simulate_split(general, n_ge, gen_states, spec, sim_seed + 2)
+    gen = simulate_split(general, n_ge, gen_states, spec, sim_seed + 2, stop)
     resolved = dataclasses.replace(
         spec,
         n_lattices=n_lat,

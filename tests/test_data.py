@@ -128,3 +128,18 @@ def test_build_dataset_checks_its_memory_before_simulating(monkeypatch):
     monkeypatch.setenv("ISINGVIZ_MAX_BYTES", "1000000")
     with pytest.raises(ValueError, match="a dataset of 28,000 instances of L = 12, M = 50 would need about"):
         build_dataset(DatasetSpec(n_train=25_000, n_test=3_000, n_general=0, n_general_lattices=0))
+
+
+def test_a_stop_flag_ends_the_build_between_lattices():
+    from isingviz.data import Stopped
+
+    asked = []
+
+    def stop_after_two() -> bool:
+        asked.append(1)
+        return len(asked) > 2
+
+    with pytest.raises(Stopped, match="while the dataset was being built"):
+        build_dataset(**SMALL, stop=stop_after_two)
+    assert len(asked) == 3  # two lattices simulated, the third never started
+    assert build_dataset(**SMALL, stop=lambda: False).spec.n_lattices == SMALL["n_lattices"]

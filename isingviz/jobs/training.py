@@ -22,7 +22,7 @@ from typing import Any
 
 import numpy as np
 
-from ..data import DatasetSpec, build_dataset
+from ..data import DatasetSpec, Stopped, build_dataset
 from ..lattice import edges_of, make_lattice, validate_adjacency
 from ..learn.evaluate import dataset_metrics, model_dataset_spec
 from ..learn.model_config import ModelConfig
@@ -171,7 +171,11 @@ class TrainingJob(TrainingRun):
         base = self._base_model()
         config = model_config_for(self.spec, base, self.config)
         self._set(phase="building dataset")
-        data = build_dataset(self.spec)
+        try:
+            data = build_dataset(self.spec, stop=self._stop.is_set)
+        except Stopped:
+            self._set(phase="stopped")  # stopped while simulating: there is no model
+            return
         self.dataset_spec = data.spec
         if self._stop.is_set():
             self._set(phase="stopped")  # stopped before training: there is no model

@@ -8,6 +8,7 @@ import time
 import numpy as np
 import pytest
 
+from isingviz.data import DatasetSpec
 from isingviz.jobs.training import JobQueue, TrainingJob, dataset_spec, model_config_for, plateau_jobs
 from isingviz.lattice import edges_of, random_lattice
 from isingviz.learn.model_config import ModelConfig
@@ -176,3 +177,17 @@ def test_stopping_a_queue_cancels_the_runs_not_begun():
 
 
 # --- the general model ---------------------------------------------------------------------------------------
+
+
+def test_stop_is_honoured_while_the_dataset_is_built():
+    """A big dataset is being simulated when Stop comes: the job ends long before the build would have."""
+    spec = DatasetSpec(L=12, n_lattices=400, n_train=400 * 60, n_test=400, n_general=0, n_general_lattices=0, M=200)
+    job = TrainingJob(spec, train_config=TrainConfig(epochs=1)).start()
+    while job.snapshot().phase != "building dataset":
+        time.sleep(0.01)
+    t0 = time.perf_counter()
+    job.stop()
+    assert job.join(20), "the job did not stop while building its dataset"
+    s = job.snapshot()
+    assert s.phase == "stopped" and job.model is None and job.error is None
+    assert time.perf_counter() - t0 < 10
