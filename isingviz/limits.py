@@ -66,7 +66,8 @@ def show(value: Any) -> str:
     if isinstance(value, np.ndarray):
         return f"an array of shape {value.shape} and dtype {value.dtype}"
     if isinstance(value, (list, tuple, dict)):
-        return f"a {'object' if isinstance(value, dict) else 'list'} of {len(value):,} entries"
+        kind = "an object" if isinstance(value, dict) else "a list"
+        return f"{kind} of {len(value):,} {'entry' if len(value) == 1 else 'entries'}"
     if value is None:
         return "nothing (null)"
     return f"a value of type {type(value).__name__}"

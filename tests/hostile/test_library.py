@@ -44,7 +44,7 @@ EXPECTED: dict[str, tuple[str, ...]] = {
     "lattice_1e400": ("the number 1e400 is out of range",),
     "lattice_4000_digits": ("an integer with 4,000 digits is too long",),
     "lattice_edges_string": ("'edges' must be a list of [i, j] pairs, got '01'",),
-    "lattice_edges_object": ("'edges' must be a list of [i, j] pairs, got a object of 1 entries",),
+    "lattice_edges_object": ("'edges' must be a list of [i, j] pairs, got an object of 1 entry",),
     "lattice_index_strings": ("edge #0 must be a pair [i, j] of integer spin indices",),
     "lattice_index_bools": ("edge #0 must be a pair [i, j] of integer spin indices",),
     "lattice_duplicate_keys": ("the key 'L' appears twice",),
