@@ -93,7 +93,7 @@ st.session_state.setdefault("home_seed", 0)
 left, mid, right = st.columns([2, 2, 3])
 left.button("New initial state", on_click=w.bump, args=("home_seed",), help="draw another fresh instance")
 unseen = mid.toggle("Unseen random lattice", key="home_unseen", help="a lattice the model never saw in training")
-right.caption(model.summary())
+right.caption(w.describe(model))
 out = w.attempt(try_it, str(path), path.stat().st_mtime, int(st.session_state["home_seed"]), bool(unseen))
 res, A = out["res"], out["A"]
 

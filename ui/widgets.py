@@ -21,6 +21,7 @@ import streamlit as st
 from isingviz.dynamics import decay_deviation, free_decay, simulate
 from isingviz.figures.graphs import temperature_comparison_figure
 from isingviz.lattice import GENERATORS, load_lattice, validate_adjacency
+from isingviz.learn.store import LoadedModel
 from ui.state import get_lattice, set_lattice
 
 R = TypeVar("R")
@@ -244,3 +245,26 @@ def instance_npz(X: np.ndarray, s0: np.ndarray, A: np.ndarray, T: float, tau: fl
     buf = io.BytesIO()
     np.savez(buf, X=X, s0=np.asarray(s0), A=np.asarray(A), T=T, tau=tau, M=M)
     return buf.getvalue()
+
+
+def describe(model: LoadedModel) -> str:
+    """A model in words a student reads: what it was trained on and how well it did, without the jargon."""
+    ds = model.metadata.get("dataset") or {}
+    m = model.metadata.get("metrics") or {}
+    tests = [
+        h["test_accuracy"] for h in model.metadata.get("history") or [] if isinstance(h.get("test_accuracy"), float)
+    ]
+    if model.is_general:
+        held = m.get("held_out_accuracy", max(tests) if tests else None)
+        span = f"L {ds.get('L_min', '?')}–{ds.get('L_max', '?')} spins, T {ds.get('T_min', '?')}–{ds.get('T_max', '?')}"
+        text = (
+            f"{model.name}: the general model, trained on lattices drawn afresh at every step ({span}); it reads"
+            " lattices it never saw, of any size."
+        )
+        return text + (f" Held-out accuracy {held:.3f} on unseen lattices." if isinstance(held, float) else "")
+    acc = m.get("accuracy", max(tests) if tests else None)
+    text = (
+        f"{model.name}: a CNN trained at T = {model.T:g} on {ds.get('n_lattices', '?')} lattice(s) of"
+        f" {model.config.L} spins ({ds.get('n_train', 0):,} instances of {model.config.M} time steps)."
+    )
+    return text + (f" Test accuracy {acc:.3f} on those lattices." if isinstance(acc, float) else "")

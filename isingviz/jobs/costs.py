@@ -102,3 +102,29 @@ def sweep_cost(doc: Mapping[str, Any] | None) -> Cost:
     else:
         seconds = QUICK_SWEEP_SECONDS
     return Cost(seconds, 1_000_000_000)  # a quick sweep's largest task holds well under 1 GB
+
+
+# Seconds per instance of a synchronous prediction on the idle 2-core reference machine, one thread (results/
+# bench_general.json: the general model 5.3 ms at L = 12, 19.7 ms at L = 32; the binary decoder 18.6 ms at L = 12,
+# exhaustive up to L = 14, and ~0.8 s at L = 32 by local search). Scaled by this machine's measured rate.
+CNN_RATE_REFERENCE = 2.7e-4  # cnn_rate on the reference machine (bench_train: 25,000 x 14 epochs in 104.5 s)
+PREDICT_SECONDS = {"general": (0.0053, 12, 1.4), "cnn": (0.0002, 12, 1.0)}  # (seconds at L0, L0, exponent in L/L0)
+BINARY_EXHAUSTIVE_MAX_L = 14
+
+
+def speed_factor() -> float:
+    """How much slower than the reference machine this one is now (1: as fast; measured once per process)."""
+    return max(0.25, min(8.0, cnn_rate(default_threads()) / CNN_RATE_REFERENCE))
+
+
+def predict_seconds(method: str, L: int, n: int) -> float:
+    """Estimated seconds to read ``n`` instances of ``L`` spins with ``method`` ("general", "cnn" or "binary_ml")."""
+    if method == "binary_ml":
+        if L <= BINARY_EXHAUSTIVE_MAX_L:
+            per = 0.0186 * (L / 12) * 2.0 ** (L - 12)  # 2^(L-1) neighbour sets for each of L spins
+        else:
+            per = 0.8 * (L / 32) ** 2  # local search: a few sweeps of single and pair moves per spin
+    else:
+        base, L0, power = PREDICT_SECONDS["general" if method == "general" else "cnn"]
+        per = base * (L / L0) ** power
+    return per * n * speed_factor()

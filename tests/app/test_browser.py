@@ -353,7 +353,7 @@ def test_predict_paper_model_and_move_s_c(server: str, page: sync_api.Page, shot
     sync_api.expect(page.get_by_text(f"{PAPER_MODEL} at its own T = 0.4")).to_be_visible(timeout=RUN_TIMEOUT_MS)
     acc, triv, cov = (
         metric(page, "accuracy"),
-        metric(page, "trivial 'no edge' accuracy"),
+        metric(page, "trivial guess"),
         metric(page, "coverage η at S_c"),
     )
     for m in (acc, triv):
