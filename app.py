@@ -39,7 +39,7 @@ def warm_up() -> threading.Thread:
     return thread
 
 
-@st.fragment(run_every=60)
+@st.fragment(run_every=max(1.0, min(60.0, visitor.manager().orphan_seconds / 3)))
 def heartbeat() -> None:
     visitor.heartbeat()
 

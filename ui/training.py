@@ -233,6 +233,7 @@ def poll(kind: str, draw: Callable[[Any], None]) -> None:
 
     @st.fragment(run_every=1.0 if active else None)
     def panel() -> None:
+        visitor.heartbeat()  # a visitor watching their job is here
         t = visitor.ticket(kind)
         if t is None:
             return

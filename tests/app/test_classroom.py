@@ -1,0 +1,172 @@
+"""A class on one server: real browsers (Playwright contexts on Debian's chromium) against one ``streamlit run app.py``
+started with ``ISINGVIZ_MAX_JOBS=1`` and a short orphan time. A reload finds the running job again; two visitors
+never see each other's lattice or jobs; a second visitor's job waits in line; a closed tab's job is stopped after
+the orphan time; SIGTERM ends the server cleanly. Plus the classroom benchmark at K = 3.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from tests.app.test_browser import (
+    CHROMIUM,
+    CHROMIUM_ARGS,
+    MUTATION_CLOCK,
+    RUN_TIMEOUT_MS,
+    START_TIMEOUT_S,
+    _free_port,
+    _healthy,
+    _missing,
+    _stop,
+    assert_clean,
+    metric,
+    wait_idle,
+)
+
+if _missing() and os.environ.get("CI") != "true":
+    pytest.skip(_missing(), allow_module_level=True)
+from playwright import sync_api  # noqa: E402
+
+ROOT = Path(__file__).resolve().parents[2]
+ORPHAN_S = 8
+LIVE = "General model on unseen lattices"  # a live quick sweep of many short tasks: it stops within a second
+pytestmark = [pytest.mark.browser, pytest.mark.timeout(300)]
+
+
+@pytest.fixture(scope="module")
+def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, subprocess.Popen]]:
+    port = _free_port()
+    folder = tmp_path_factory.mktemp("classroom")
+    env = {**os.environ, "ISINGVIZ_MAX_JOBS": "1", "ISINGVIZ_ORPHAN_SECONDS": str(ORPHAN_S)}
+    env["ISINGVIZ_USER_MODELS"] = str(folder / "user_models")
+    cmd = [sys.executable, "-m", "streamlit", "run", "app.py", "--server.headless", "true", "--server.port", str(port),
+           "--server.address", "127.0.0.1", "--browser.gatherUsageStats", "false",
+           "--server.fileWatcherType", "none"]  # fmt: skip
+    log = folder / "server.log"
+    with log.open("wb") as out:
+        proc = subprocess.Popen(cmd, cwd=ROOT, env=env, stdout=out, stderr=subprocess.STDOUT, start_new_session=True)
+        try:
+            deadline = time.monotonic() + START_TIMEOUT_S
+            while not _healthy(f"http://127.0.0.1:{port}/_stcore/health"):
+                assert proc.poll() is None, log.read_text(errors="replace")[-3000:]
+                assert time.monotonic() < deadline, "streamlit did not start"
+                time.sleep(0.5)
+            yield f"http://127.0.0.1:{port}", proc
+        finally:
+            _stop(proc)
+
+
+@pytest.fixture(scope="module")
+def browser() -> Iterator[sync_api.Browser]:
+    with sync_api.sync_playwright() as p:
+        b = p.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
+        try:
+            yield b
+        finally:
+            b.close()
+
+
+def visit(browser: sync_api.Browser) -> sync_api.Page:
+    """A new visitor: a fresh browser context (its own cookies and storage), one tab."""
+    context = browser.new_context(viewport={"width": 1280, "height": 800})
+    context.set_default_timeout(RUN_TIMEOUT_MS)
+    context.add_init_script(MUTATION_CLOCK)
+    return context.new_page()
+
+
+def open_page(page: sync_api.Page, url: str, title: str) -> None:
+    page.goto(url)
+    sync_api.expect(page.locator("h1").first).to_contain_text(title, timeout=RUN_TIMEOUT_MS)
+    wait_idle(page)
+
+
+def token_of(page: sync_api.Page) -> str:
+    found = re.search(r"[?&]v=([\w-]+)", page.url)
+    assert found, f"no visitor token in {page.url}"
+    return found.group(1)
+
+
+def start_live_sweep(page: sync_api.Page, base: str) -> None:
+    open_page(page, f"{base}/Experiments", "Experiments")
+    option = page.get_by_role("option", name=LIVE, exact=True)
+    for _ in range(5):  # a click during a rerun may not open the list: open it until the option shows
+        page.get_by_role("combobox", name="quick sweep").click()
+        try:
+            option.wait_for(state="visible", timeout=3000)
+            break
+        except sync_api.TimeoutError:
+            wait_idle(page)
+    option.click()
+    wait_idle(page)
+    page.get_by_role("button", name="Run it", exact=True).click()
+
+
+def test_reload_isolation_queue_orphan_and_sigterm(server, browser):
+    base, proc = server
+    alice, bob = visit(browser), visit(browser)
+
+    # alice starts a job; a reload (same URL, so the same token) finds it running
+    start_live_sweep(alice, base)
+    progress = alice.get_by_text(re.compile(r"tasks done · \d+ running"))
+    sync_api.expect(progress).to_be_visible(timeout=RUN_TIMEOUT_MS)
+    token = token_of(alice)
+    alice.reload()
+    sync_api.expect(progress).to_be_visible(timeout=RUN_TIMEOUT_MS)
+    assert f"v={token}" in alice.url
+    sync_api.expect(alice.get_by_role("button", name="Stop (no new task starts)")).to_be_visible()
+
+    # bob is someone else: no job of alice's on his page; his own job waits in line (one job at a time here)
+    open_page(bob, f"{base}/Experiments", "Experiments")
+    bob_token = token_of(bob)
+    assert bob_token != token
+    assert bob.get_by_text(re.compile(r"tasks done")).count() == 0
+    start_live_sweep(bob, base)
+    sync_api.expect(bob.get_by_text(re.compile(r"queued: 1st in line"))).to_be_visible(timeout=RUN_TIMEOUT_MS)
+    assert_clean(bob, "bob queued")
+
+    # nor does he see her lattice: she randomizes hers, his stays the default
+    open_page(alice, f"{base}/Lattice", "Lattice")
+    alice.get_by_role("button", name="Randomize").click()
+    sync_api.expect(alice.get_by_label("seed", exact=True)).to_have_value("1", timeout=RUN_TIMEOUT_MS)
+    wait_idle(alice)
+    edges_alice = metric(alice, "edges").inner_text()
+    bob_lattice = visit(browser)
+    bob_lattice.goto(f"{base}/Lattice?v={bob_token}")
+    sync_api.expect(bob_lattice.get_by_label("seed", exact=True)).to_have_value("0", timeout=RUN_TIMEOUT_MS)
+    assert metric(bob_lattice, "edges").inner_text() == "25" and edges_alice.isdigit()
+    bob_lattice.context.close()
+
+    # alice closes her tab: after the orphan time her job is stopped and bob's starts
+    alice.context.close()
+    sync_api.expect(bob.get_by_text(re.compile(r"tasks done · \d+ running"))).to_be_visible(timeout=60_000)
+    assert bob.get_by_text(re.compile(r"queued: ")).count() == 0
+
+    # SIGTERM with bob's job running: every job is stopped and the server exits 0 within 10 s
+    t0 = time.monotonic()
+    proc.terminate()
+    assert proc.wait(timeout=15) == 0
+    assert time.monotonic() - t0 < 10
+    bob.context.close()
+
+
+def test_classroom_benchmark_with_three_visitors(tmp_path):
+    """The benchmark itself, at K = 3 (its own server; a child process, since Playwright's sync API holds this one's
+    event loop)."""
+    out_file = tmp_path / "classroom.json"
+    cmd = [sys.executable, "benchmarks/bench_classroom.py", "--visitors", "3", "--stagger", "3", "--out", str(out_file)]
+    done = subprocess.run(cmd, cwd=ROOT, capture_output=True, text=True, timeout=240)
+    assert done.returncode == 0, done.stderr[-2000:]
+    out = json.loads(out_file.read_text())
+    assert out["errors"] == []
+    assert all(out["steps"][s]["n"] == 3 for s in ("home", "randomize", "predict"))
+    assert out["server_reruns"]["n"] >= 9 and out["server_exit_status"] == 0
+    assert 0 < out["server_rss_peak_mb"] < 4096
