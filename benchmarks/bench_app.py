@@ -10,6 +10,10 @@ app.py in the same process, nothing cleared ("home_warm_first_load_s": torch imp
 prediction cached), and the same once more after ``st.cache_data.clear()`` ("home_warm_uncached_prediction_s": the
 model still loaded, the instance simulated and predicted anew). Goals (issue 4): <= 0.5 s per rerun, <= 2 s for the
 home page's first load with a prediction on a warm server. The machine's load average is reported beside.
+
+"interactions": each click or widget change a visitor makes on the shipped models at default settings (issue 12:
+each shows its result within 1 s), timed as the rerun it causes, median of ``--reruns`` repetitions that alternate
+the widget between two values (so a cache never answers for the page).
 """
 
 from __future__ import annotations
@@ -23,7 +27,9 @@ import time
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
-SCRIPTS = [ROOT / "app.py", *sorted((ROOT / "pages").glob("*.py"))]
+SCRIPTS = [ROOT / "app.py", *sorted(p for p in (ROOT / "pages").glob("*.py") if p.name != "0_Home.py")]  # app.py: Home
+PAGE = {p.stem: str(p) for p in (ROOT / "pages").glob("*.py")}
+GOAL_INTERACTION_S = 1.0
 GOAL_RERUN_S = 0.5
 GOAL_HOME_WARM_S = 2.0
 TIMEOUT_S = 300  # one script run under AppTest (the first one imports torch)
@@ -75,6 +81,7 @@ def measure(reruns: int, threads: int) -> dict:
     st.cache_data.clear()  # the try-it prediction goes, the loaded model (st.cache_resource) stays
     home_uncached = timed_run(AppTest.from_file(str(SCRIPTS[0]), default_timeout=TIMEOUT_S))
 
+    interactions = {name: interaction(act, reruns) for name, act in INTERACTIONS.items()}
     worst = max(p["rerun_median_s"] for p in pages.values())
     out = {
         "reruns_per_page": reruns,
@@ -91,8 +98,62 @@ def measure(reruns: int, threads: int) -> dict:
         "meets_goal_rerun": worst <= GOAL_RERUN_S,
         "meets_goal_home_warm": home_warm <= GOAL_HOME_WARM_S,
         "meets_goal_home_warm_uncached": home_uncached <= GOAL_HOME_WARM_S,
+        "interactions": interactions,
+        "goal_interaction_s": GOAL_INTERACTION_S,
+        "meets_goal_interactions": all(v["median_s"] <= GOAL_INTERACTION_S for v in interactions.values()),
     }
     return out
+
+
+def _toggle(key: str, a, b):
+    """An action that sets widget ``key`` to ``a`` on even repetitions and ``b`` on odd ones."""
+
+    def act(at, i: int) -> None:
+        _find(at, key).set_value(a if i % 2 == 0 else b)
+
+    return act
+
+
+def _find(at, key: str):
+    for getter in (at.toggle, at.slider, at.select_slider, at.radio, at.selectbox, at.number_input, at.checkbox):
+        try:
+            return getter(key=key)
+        except KeyError:
+            continue
+    raise SystemExit(f"no widget with key {key!r}")
+
+
+def _click(label: str):
+    def act(at, i: int) -> None:
+        next(b for b in at.button if b.label == label).click()
+
+    return act
+
+
+# (page, action) of a visitor's usual clicks; every one on the shipped models and default settings
+INTERACTIONS = {
+    "home: New initial state": ("0_Home", _click("New initial state")),
+    "home: unseen random lattice": ("0_Home", _toggle("home_unseen", True, False)),
+    "lattice: Randomize": ("1_Lattice", _click("Randomize")),
+    "dynamics: temperature": ("2_Dynamics", _toggle("dyn_T", 1.0, 0.4)),
+    "predict: S_c slider": ("4_Predict", _toggle("pr_sc", 0.1, 0.6)),
+    "predict: paper model": ("4_Predict", _toggle("pr_model", "paper_T0.4 (shipped)", "general (shipped)")),
+    "predict: new initial states": ("4_Predict", _toggle("pr_seed", 1, 0)),
+    "experiments: another sweep": ("6_Experiments", _toggle("ex_sweep", "fig2b", "general")),
+}
+
+
+def interaction(spec, reruns: int) -> dict:
+    from streamlit.testing.v1 import AppTest
+
+    page, act = spec
+    at = AppTest.from_file(PAGE[page], default_timeout=TIMEOUT_S)
+    timed_run(at)
+    times = []
+    for i in range(max(2, reruns)):
+        act(at, i)
+        times.append(timed_run(at))
+    return {"median_s": round(statistics.median(times), 3), "max_s": round(max(times), 3)}
 
 
 if __name__ == "__main__":
