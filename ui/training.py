@@ -271,6 +271,8 @@ def draw_job(job: AnyJob) -> None:
         label = "Stopping after this batch…" if job.stop_requested else "Stop (keep the best model so far)"
         if st.button(label, key=f"stop_{job.id}", disabled=job.stop_requested):
             job.stop()
+            if job.join(1.0):  # it usually ends within a second: show its result now, not at the next poll
+                st.rerun(scope="app")
     lv = _levels(job)
     title = None
     if isinstance(job, GeneralTrainingJob):

@@ -196,7 +196,7 @@ def run_sweep(
     stem = f"{name}_quick" if quick else name
     store = TaskCache(folder / ".cache" / stem) if (write if cache is None else cache) else None
     if resume and store is None:
-        raise ValueError("resume needs the task cache (write=True or cache=True)")
+        raise ValueError("resuming needs the task cache, which is kept only when the results are written")
     t0, started = time.perf_counter(), datetime.now(timezone.utc).isoformat(timespec="seconds")
     records: list[dict[str, Any]] = []
     blobs: dict[str, bytes] = {}
