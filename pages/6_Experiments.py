@@ -85,7 +85,7 @@ folder = results_dir()
 avail = available(folder)
 if not avail:
     st.info(
-        f"No sweep results in {folder}. Make them with `python -m isingviz sweep NAME --quick` (NAME: "
+        f"No sweep results in {folder.name}/. Make them with `python -m isingviz sweep NAME --quick` (NAME: "
         f"{', '.join(SWEEPS)}), or run a quick sweep live below."
     )
 else:
@@ -95,7 +95,7 @@ else:
     path = result_paths(name, size == "quick", folder)[0]
     doc = load(name, size == "quick", str(folder), path.stat().st_mtime)
     if doc is None:
-        st.error(f"{path} could not be read as a results document")
+        st.error(f"{path.name} could not be read as a results document")
     else:
         show(doc, size, "ex")
 
