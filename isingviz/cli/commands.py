@@ -238,21 +238,31 @@ def _cmd_predict(a: argparse.Namespace) -> int:
     return 0
 
 
+def _interrupt(signum: int, frame: Any) -> None:
+    raise KeyboardInterrupt  # SIGTERM ends a sweep like Ctrl-C: its workers are shut down, finished tasks stay cached
+
+
 def _cmd_sweep(a: argparse.Namespace) -> int:
     from ..experiments.sweeps import result_paths, run_sweep
 
-    with tqdm(total=0, file=sys.stderr, disable=a.quiet, unit="task", desc=f"sweep {a.name}") as bar:
+    main_thread = threading.current_thread() is threading.main_thread()
+    previous = signal.signal(signal.SIGTERM, _interrupt) if main_thread else None
+    try:
+        with tqdm(total=0, file=sys.stderr, disable=a.quiet, unit="task", desc=f"sweep {a.name}") as bar:
 
-        def progress(ev: dict[str, Any]) -> None:
-            bar.total = ev["total"]
-            bar.update(ev["done"] - bar.n)
-            eta = "?" if ev["eta"] is None else f"{ev['eta'] / 60:.1f} min"
-            bar.set_postfix_str(
-                f"running {ev['running']}, queued {ev['queued']}, cached {ev['cached_total']}, ETA {eta}"
-            )
+            def progress(ev: dict[str, Any]) -> None:
+                bar.total = ev["total"]
+                bar.update(ev["done"] - bar.n)
+                eta = "?" if ev["eta"] is None else f"{ev['eta'] / 60:.1f} min"
+                bar.set_postfix_str(
+                    f"running {ev['running']}, queued {ev['queued']}, cached {ev['cached_total']}, ETA {eta}"
+                )
 
-        kw = {"engine": a.engine, "scheduler": a.scheduler, "resume": a.resume}
-        doc = run_sweep(a.name, quick=a.quick, workers=a.workers, progress=progress, out_dir=a.out_dir, **kw)
+            kw = {"engine": a.engine, "scheduler": a.scheduler, "resume": a.resume}
+            doc = run_sweep(a.name, quick=a.quick, workers=a.workers, progress=progress, out_dir=a.out_dir, **kw)
+    finally:
+        if main_thread:
+            signal.signal(signal.SIGTERM, previous)
     js, cs = result_paths(a.name, a.quick, a.out_dir)
     info = {"sweep": a.name, "quick": a.quick, "json": str(js), "csv": str(cs), "wall_seconds": doc["wall_seconds"]}
     _emit({**info, "errors": doc["errors"], "notes": doc["notes"], "summary": doc["summary"]})

@@ -105,8 +105,13 @@ class Engine:
             self.executor = None
             self.start()
 
-    def close(self) -> None:
+    def close(self, kill: bool = False) -> None:
+        """Shut the engine down; ``kill`` (an interrupted sweep) ends running local tasks at once instead of
+        waiting for them (their results were never going to be recorded)."""
         if self.executor is not None and self.name == "local":
+            if kill:  # ProcessPoolExecutor has no public way to end running tasks before Python 3.14
+                for proc in list(getattr(self.executor, "_processes", {}).values()):
+                    proc.terminate()
             self.executor.shutdown(wait=True, cancel_futures=True)
         for obj in (self._client, self._cluster):
             if obj is not None:
@@ -130,5 +135,8 @@ def open_engine(name: str = "local", workers: int | None = None, scheduler: str 
     engine = Engine(name, workers, scheduler)
     try:
         yield engine.start()
-    finally:
+    except BaseException:
+        engine.close(kill=True)
+        raise
+    else:
         engine.close()

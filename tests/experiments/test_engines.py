@@ -167,3 +167,42 @@ def test_cli_sweep_on_dask_with_resume(tmp_path, capsys):
     assert main([*args[:5], "--workers", "1", "--out-dir", str(tmp_path), "--quiet", "--resume"]) == 0
     again = json.loads(Path(json.loads(capsys.readouterr().out)["json"]).read_text())
     assert again["resumed_tasks"] == 2 and strip(again) == strip(doc)
+
+
+def _children(pid: int) -> list[int]:
+    out = []
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            fields = stat.read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        if int(fields[1]) == pid:
+            out.append(int(stat.parent.name))
+    return out
+
+
+def test_sigterm_ends_a_sweep_like_ctrl_c_leaving_no_worker_behind(tmp_path):
+    import signal
+    import subprocess
+    import sys
+    import time
+
+    root = Path(__file__).resolve().parents[2]
+    cmd = [sys.executable, "-m", "isingviz", "sweep", "fig3", "--quick", "--workers", "2", "--quiet",
+           "--out-dir", str(tmp_path)]  # fmt: skip
+    proc = subprocess.Popen(cmd, cwd=root, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    deadline = time.monotonic() + 120
+    workers: list[int] = []
+    while len(workers) < 2 and time.monotonic() < deadline and proc.poll() is None:
+        time.sleep(0.5)
+        workers = [c for c in _children(proc.pid) if "spawn_main" in Path(f"/proc/{c}/cmdline").read_text()]
+    assert len(workers) >= 2, "the sweep's worker processes did not start"
+    time.sleep(2)
+    proc.send_signal(signal.SIGTERM)
+    _, err = proc.communicate(timeout=60)
+    assert proc.returncode == 130 and "interrupted" in err
+    end = time.monotonic() + 20
+    while any(Path(f"/proc/{w}").exists() for w in workers) and time.monotonic() < end:
+        time.sleep(0.2)
+    assert not any(Path(f"/proc/{w}").exists() for w in workers), "a worker outlived its sweep"
+    assert not result_paths("fig3", True, tmp_path)[0].exists()
