@@ -124,11 +124,12 @@ def _stop(proc: subprocess.Popen) -> None:
             continue
 
 
-@pytest.fixture(scope="module")
-def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
-    """Base URL of ``streamlit run app.py`` on a free local port; the process group is killed afterwards."""
+@contextlib.contextmanager
+def serve(folder: Path, env: dict[str, str] | None = None) -> Iterator[tuple[str, subprocess.Popen]]:
+    """``streamlit run app.py`` on a free local port (log in ``folder``): its base URL and process; the process group
+    is killed afterwards."""
     port = _free_port()
-    log = tmp_path_factory.mktemp("streamlit") / "server.log"
+    log = folder / "server.log"
     cmd = [
         sys.executable,
         "-m",
@@ -148,7 +149,7 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     ]
     base = f"http://127.0.0.1:{port}"
     with log.open("wb") as out:
-        proc = subprocess.Popen(cmd, cwd=ROOT, stdout=out, stderr=subprocess.STDOUT, start_new_session=True)
+        proc = subprocess.Popen(cmd, cwd=ROOT, env=env, stdout=out, stderr=subprocess.STDOUT, start_new_session=True)
         try:
             deadline = time.monotonic() + START_TIMEOUT_S
             while not _healthy(f"{base}/_stcore/health"):
@@ -157,9 +158,16 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
                 if time.monotonic() > deadline:
                     pytest.fail(f"streamlit not healthy after {START_TIMEOUT_S} s:\n{log.read_text(errors='replace')}")
                 time.sleep(0.5)
-            yield base
+            yield base, proc
         finally:
             _stop(proc)
+
+
+@pytest.fixture(scope="module")
+def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    """Base URL of ``streamlit run app.py`` on a free local port."""
+    with serve(tmp_path_factory.mktemp("streamlit")) as (base, _):
+        yield base
 
 
 @pytest.fixture(scope="module")

@@ -22,13 +22,10 @@ from tests.app.test_browser import (
     CHROMIUM_ARGS,
     MUTATION_CLOCK,
     RUN_TIMEOUT_MS,
-    START_TIMEOUT_S,
-    _free_port,
-    _healthy,
     _missing,
-    _stop,
     assert_clean,
     metric,
+    serve,
     wait_idle,
 )
 
@@ -44,25 +41,11 @@ pytestmark = [pytest.mark.browser, pytest.mark.timeout(300)]
 
 @pytest.fixture(scope="module")
 def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, subprocess.Popen]]:
-    port = _free_port()
     folder = tmp_path_factory.mktemp("classroom")
     env = {**os.environ, "ISINGVIZ_MAX_JOBS": "1", "ISINGVIZ_ORPHAN_SECONDS": str(ORPHAN_S)}
     env["ISINGVIZ_USER_MODELS"] = str(folder / "user_models")
-    cmd = [sys.executable, "-m", "streamlit", "run", "app.py", "--server.headless", "true", "--server.port", str(port),
-           "--server.address", "127.0.0.1", "--browser.gatherUsageStats", "false",
-           "--server.fileWatcherType", "none"]  # fmt: skip
-    log = folder / "server.log"
-    with log.open("wb") as out:
-        proc = subprocess.Popen(cmd, cwd=ROOT, env=env, stdout=out, stderr=subprocess.STDOUT, start_new_session=True)
-        try:
-            deadline = time.monotonic() + START_TIMEOUT_S
-            while not _healthy(f"http://127.0.0.1:{port}/_stcore/health"):
-                assert proc.poll() is None, log.read_text(errors="replace")[-3000:]
-                assert time.monotonic() < deadline, "streamlit did not start"
-                time.sleep(0.5)
-            yield f"http://127.0.0.1:{port}", proc
-        finally:
-            _stop(proc)
+    with serve(folder, env) as running:
+        yield running
 
 
 @pytest.fixture(scope="module")
