@@ -14,6 +14,7 @@ test_accuracy, grad_norm, seconds); missing keys are skipped, so older or partia
 
 from __future__ import annotations
 
+import itertools
 import math
 from collections.abc import Mapping, Sequence
 from typing import Any
@@ -31,9 +32,39 @@ TRIVIAL_STYLE = {"color": "#7f7f7f", "dash": "dash", "width": 1}
 MAJORITY_STYLE = {"color": "#bcbd22", "dash": "dot", "width": 1.5}
 
 
-def _epoch_layout(fig: go.Figure, height: int, title: str) -> None:
-    """Shared layout of the per-epoch panels: epoch axes, the legend below them clear of the axis titles."""
-    fig.update_xaxes(title_text="epoch")
+def epoch_step(last: float, most: int = 8) -> int:
+    """Spacing of the epoch ticks: the smallest of 1, 2, 5, 10, 20, 50, ... that puts at most ``most`` ticks on
+    0..``last``, so a short run shows epochs 1, 2, 3 and never 1.5."""
+    steps = (m * 10**e for e in itertools.count() for m in (1, 2, 5))
+    return next(step for step in steps if math.ceil(max(last, 1) / step) <= most)
+
+
+def log_ticks(values: Sequence[float], most: int = 5) -> tuple[list[float], list[str]]:
+    """Readable ticks (values, labels) of a log axis over the positive finite ``values``: at most ``most`` of the
+    1-2-5, then 1-3, then 1 values of each decade inside the data's range (every k-th power of ten over many
+    decades); within less than a factor 2-5, three values spaced evenly in log, to 2 significant digits."""
+    v = [float(x) for x in values if isinstance(x, (int, float)) and math.isfinite(x) and x > 0]
+    if not v:
+        return [], []
+    lo, hi = min(v), max(v)
+    decades = range(math.floor(math.log10(lo)), math.ceil(math.log10(hi)) + 1)
+    ticks: list[float] = []
+    for mantissas in ((1, 2, 5), (1, 3), (1,)):
+        ticks = [float(f"{m}e{e}") for e in decades for m in mantissas if lo <= float(f"{m}e{e}") <= hi]
+        if 2 <= len(ticks) <= most:
+            break
+    if len(ticks) > most:  # many decades: every k-th power of ten
+        ticks = ticks[:: math.ceil(len(ticks) / most)]
+    elif len(ticks) < 2:  # a narrow range
+        ticks = sorted({float(f"{x:.2g}") for x in np.geomspace(lo, hi, 3)})
+    return ticks, [f"{t:.2g}" for t in ticks]
+
+
+def _epoch_layout(fig: go.Figure, height: int, title: str, histories: Sequence[History] = ()) -> None:
+    """Shared layout of the per-epoch panels: integer epoch ticks, the legend below them clear of the axis titles."""
+    epochs = [rec.get("epoch", i + 1) for h in histories for i, rec in enumerate(h)]
+    last = max((float(e) for e in epochs if isinstance(e, (int, float)) and math.isfinite(e)), default=1.0)
+    fig.update_xaxes(title_text="epoch", tickmode="linear", tick0=0, dtick=epoch_step(last))
     fig.update_layout(
         height=height, title=title, margin={"t": 60, "b": 90, "l": 40, "r": 10}, legend={"orientation": "h", "y": -0.25}
     )
@@ -74,6 +105,13 @@ def _reference_lines(fig: go.Figure, trivial: float | None, majority: float | No
             )
 
 
+def _log_axis(fig: go.Figure, histories: Sequence[History], col: int) -> None:
+    """The gradient-norm panel: a log axis with a few readable ticks (``log_ticks``) of every run's values."""
+    vals, text = log_ticks([y for h in histories for y in series(h, "grad_norm")[1]])
+    ticks = {"tickmode": "array", "tickvals": vals, "ticktext": text} if vals else {}
+    fig.update_yaxes(type="log", row=1, col=col, **ticks)
+
+
 def training_curves(
     history: History,
     *,
@@ -100,8 +138,8 @@ def training_curves(
                 line = {"color": PALETTE[color]}
                 fig.add_trace(go.Scatter(x=xs, y=ys, name=name, mode="lines+markers", line=line), row=1, col=col)
     _reference_lines(fig, trivial, majority, row=1, col=2)
-    fig.update_yaxes(type="log", row=1, col=3)
-    _epoch_layout(fig, height, title)
+    _log_axis(fig, [history], col=3)
+    _epoch_layout(fig, height, title, [history])
     if not history:
         _empty_note(fig, "no epoch finished yet")
     return fig
@@ -151,8 +189,8 @@ def compare_histories(
                 )
                 fig.add_trace(trace, row=1, col=col)
     _reference_lines(fig, trivial, majority, row=1, col=1)
-    fig.update_yaxes(type="log", row=1, col=2)
-    _epoch_layout(fig, height, title)
+    _log_axis(fig, list(runs.values()), col=2)
+    _epoch_layout(fig, height, title, list(runs.values()))
     if not any(len(h) for h in runs.values()):
         _empty_note(fig, "no history to show")
     return fig

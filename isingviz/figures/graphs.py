@@ -11,6 +11,7 @@ where there is none) or "FN" (edge missed); "TN" pairs are not drawn.
 
 from __future__ import annotations
 
+import math
 from collections.abc import Mapping, Sequence
 from typing import Any
 
@@ -259,6 +260,11 @@ def pair_matrix(values: Any, L: int | None = None) -> np.ndarray:
     return out
 
 
+def spin_ticks(L: int, most: int = 16) -> list[int]:
+    """Tick positions of a spin axis: every spin 0..L-1 up to ``most`` spins, else every k-th spin from 0."""
+    return list(range(0, L, math.ceil(L / most) if L > most else 1))
+
+
 def matrix_figure(
     P: Any, title: str = "", zmin: float = 0.0, zmax: float = 1.0, colorscale: str = "Viridis"
 ) -> go.Figure:
@@ -276,10 +282,11 @@ def matrix_figure(
             hovertemplate="spins %{y}, %{x}<br>%{z:.3f}<extra></extra>",
         )
     )
+    spins = {"tickmode": "array", "tickvals": spin_ticks(L), "constrain": "domain"}  # spins 0..L-1, nothing else
     fig.update_layout(
         title=title,
-        xaxis={"title": "spin j", "dtick": 1 if L <= 16 else None, "constrain": "domain"},
-        yaxis={"title": "spin i", "autorange": "reversed", "scaleanchor": "x", "dtick": 1 if L <= 16 else None},
+        xaxis={"title": "spin j", "range": [-0.5, L - 0.5], **spins},
+        yaxis={"title": "spin i", "range": [L - 0.5, -0.5], "scaleanchor": "x", **spins},  # spin 0 on top
         margin={"l": 10, "r": 10, "t": 40, "b": 10},
         height=420,
     )

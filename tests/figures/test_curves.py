@@ -10,7 +10,9 @@ import pytest
 from isingviz.figures.curves import (
     compare_histories,
     coverage_figure,
+    epoch_step,
     last_value,
+    log_ticks,
     reference_levels,
     series,
     training_curves,
@@ -53,6 +55,45 @@ def test_training_curves_empty_or_partial_history():
     assert not fig.data and any("no epoch" in a.text for a in fig.layout.annotations)
     partial = [{k: v for k, v in h.items() if not k.startswith("test")} for h in HISTORY]
     assert names(training_curves(partial, trivial=None)) == ["train loss", "train accuracy", "gradient norm"]
+
+
+def epoch_ticks(axis, last: int) -> list[float]:
+    """The tick positions a linear-mode plotly axis draws on 1..last."""
+    assert axis.tickmode == "linear"
+    return [axis.tick0 + k * axis.dtick for k in range(100) if 1 <= axis.tick0 + k * axis.dtick <= last]
+
+
+@pytest.mark.parametrize("n", [1, 2, 3, 4])
+def test_short_runs_have_integer_epoch_ticks(n):
+    """Issue 12: a 2-epoch run showed epochs 0.5 and 1.5; every panel now ticks whole epochs only."""
+    for fig, panels in ((training_curves(HISTORY[:n]), 3), (compare_histories({"a": HISTORY[:n], "b": HISTORY}), 2)):
+        for i in range(panels):
+            axis = fig.layout[f"xaxis{i + 1 if i else ''}"]
+            ticks = epoch_ticks(axis, max(n, 4) if panels == 2 else n)
+            assert ticks and all(float(t).is_integer() for t in ticks) and isinstance(axis.dtick, int)
+    assert epoch_ticks(training_curves(HISTORY[:2]).layout.xaxis, 2) == [1, 2]
+
+
+def test_epoch_step_keeps_at_most_eight_ticks():
+    assert [epoch_step(n) for n in (1, 2, 8, 9, 14, 40, 41, 120, 500)] == [1, 1, 1, 2, 2, 5, 10, 20, 100]
+
+
+def test_gradient_norm_panel_has_a_few_readable_log_ticks():
+    """Issue 12: a narrow gradient-norm range drew 7 crowded ticks (0.1, 0.105, ...); now at most 5, labelled."""
+    narrow = [{"epoch": e, "grad_norm": g} for e, g in ((1, 0.097), (2, 0.13))]
+    fig = training_curves(narrow)
+    axis = fig.layout.yaxis3
+    assert axis.type == "log" and axis.tickmode == "array"
+    assert list(axis.tickvals) == [0.097, 0.11, 0.13] and list(axis.ticktext) == ["0.097", "0.11", "0.13"]
+    assert log_ticks([0.05, 0.6]) == ([0.05, 0.1, 0.2, 0.5], ["0.05", "0.1", "0.2", "0.5"])
+    assert log_ticks([1e-3, 0.6])[0] == [1e-3, 1e-2, 1e-1]  # 1-2-5 and 1-3 would give 9 and 6
+    assert log_ticks([1e-9, 1.0])[0] == [1e-9, 1e-7, 1e-5, 1e-3, 1e-1]  # many decades: every other power of ten
+    assert log_ticks([]) == ([], []) and log_ticks([0.0, math.nan]) == ([], [])
+    for values in ([0.1, 0.1001], [0.2, 0.21], [1e-4, 3.0], [0.003, 0.5, 7.0]):
+        ticks, text = log_ticks(values)
+        assert 1 <= len(ticks) <= 5 and len(text) == len(ticks) and ticks == sorted(ticks)
+    runs = {"a": narrow, "b": [{"epoch": 1, "grad_norm": 0.01}]}
+    assert list(compare_histories(runs).layout.yaxis2.tickvals) == [0.01, 0.02, 0.05, 0.1]
 
 
 def test_coverage_figure_marks_s_c():

@@ -13,6 +13,7 @@ from isingviz.figures.graphs import (
     instance_heatmap,
     matrix_figure,
     pair_matrix,
+    spin_ticks,
     temperature_comparison_figure,
     trajectories_figure,
 )
@@ -97,6 +98,22 @@ def test_pair_matrix_is_symmetric_with_empty_diagonal():
     np.testing.assert_array_equal(np.asarray(fig.data[0].z, dtype=float), Z)
     with pytest.raises(ValueError):
         pair_matrix(np.zeros(5))
+
+
+@pytest.mark.parametrize("L", [5, 12, 16])
+def test_matrix_figure_ticks_are_the_spins_only(L):
+    """Issue 12: at L = 12 the square aspect stretched the axes and showed ticks -1 and 12."""
+    fig = matrix_figure(np.linspace(0, 1, L * (L - 1) // 2), "p(edge)", 0, 1)
+    for axis in (fig.layout.xaxis, fig.layout.yaxis):
+        assert axis.tickmode == "array" and list(axis.tickvals) == list(range(L))
+        assert sorted(axis.range) == [-0.5, L - 0.5] and axis.constrain == "domain"
+    assert fig.layout.yaxis.range[0] > fig.layout.yaxis.range[1], "spin 0 on top"
+
+
+def test_spin_ticks_thin_out_on_big_lattices():
+    assert spin_ticks(12) == list(range(12))
+    assert spin_ticks(32) == list(range(0, 32, 2))
+    assert all(0 <= t < 40 for t in spin_ticks(40)) and len(spin_ticks(40)) <= 16
 
 
 def test_temperature_comparison_figure_one_log_line_per_T():
