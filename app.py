@@ -21,7 +21,7 @@ from ui import visitor  # noqa: E402
 t0 = time.perf_counter()
 st.set_page_config(page_title="isingviz", page_icon="🧲", layout="wide")
 PAGES = [
-    st.Page("pages/0_Home.py", title="Home", icon="🏠", default=True),
+    st.Page("pages/0_Home.py", title="Home", default=True),
     st.Page("pages/1_Lattice.py", title="Lattice", url_path="Lattice"),
     st.Page("pages/2_Dynamics.py", title="Dynamics", url_path="Dynamics"),
     st.Page("pages/3_Train.py", title="Train", url_path="Train"),

@@ -46,7 +46,8 @@ with gen_box:
     params = {}
     for name, default in w.generator_params(family).items():
         kind = {"min_value": 0.0, "max_value": 1.0, "step": 0.05} if isinstance(default, float) else {"min_value": 0}
-        params[name] = st.number_input(name, value=default, key=f"lattice_{family}_{name}", **kind)
+        label, help_ = w.param_text(family, name)
+        params[name] = st.number_input(label, value=default, key=f"lattice_{family}_{name}", help=help_, **kind)
     seed = int(st.number_input("seed", min_value=0, step=1, key="lattice_seed"))
     st.button("Randomize", on_click=w.bump, args=("lattice_seed",), help="draw again with the next seed")
 spec = (L, family, tuple(sorted(params.items())), seed)
@@ -103,9 +104,4 @@ with right:
     )
 
 with st.expander("Adjacency table: tick a box to add an edge (the mirror cell follows; the diagonal is ignored)"):
-    st.data_editor(
-        w.adjacency_frame(A),
-        key=editor_key,
-        column_config={str(j): st.column_config.CheckboxColumn(str(j), width="small") for j in range(L_now)},
-        num_rows="fixed",
-    )
+    st.data_editor(w.adjacency_frame(A), key=editor_key, num_rows="fixed", **w.adjacency_editor_layout(L_now))

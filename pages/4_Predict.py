@@ -101,7 +101,8 @@ st.caption(
 )
 eta, gamma = mt.coverage_at(proba, y, s_c)
 c = st.columns(5)
-c[0].metric("accuracy" + (" (mean over N)" if many else ""), f"{mt.pair_accuracy(proba, y):.4f}")
+acc_help = f"fraction of the pairs predicted right, mean over the N = {n} instances" if many else None
+c[0].metric("mean accuracy" if many else "accuracy", f"{mt.pair_accuracy(proba, y):.4f}", help=acc_help)
 c[1].metric("trivial guess", f"{mt.trivial_accuracy(y):.4f}", help="accuracy of guessing 'no edge' for every pair")
 c[2].metric("coverage η at S_c", f"{eta:.1%}", help="fraction of pairs with entropy S < S_c")
 c[3].metric("accuracy γ at S_c", "—" if np.isnan(gamma) else f"{gamma:.4f}", help="accuracy on the kept pairs")
@@ -142,7 +143,9 @@ if decoder_seconds <= 1.0 or st.session_state.get("pr_decoder_for") == decoder_k
         " from data alone; one far below it (the paper's CNN on a lattice it never saw) has learned its lattices,"
         " not the dynamics."
     )
-elif baseline_slot.button(f"Binary decoder (~{decoder_seconds:.0f} s)", key="pr_decoder", help=DECODER_HELP):
+elif baseline_slot.button(
+    f"Decoder (~{decoder_seconds:.0f} s)", key="pr_decoder", help=f"run the binary decoder, {DECODER_HELP}"
+):
     st.session_state["pr_decoder_for"] = decoder_key
     st.rerun()
 

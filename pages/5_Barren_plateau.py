@@ -77,7 +77,11 @@ why = "fixed: fine-tuning uses the shipped pretrain_T0.1's own 10 lattices" if p
 n_lat = int(c[1].number_input("lattices N_L", 1, 30, 10, key="pl_NL", disabled=pretrain is not None, help=why))
 per = int(c[2].number_input("instances per lattice", 5, 1000, 100, key="pl_n"))
 epochs = int(c[3].number_input("epochs per run", 1, 50, 4, key="pl_epochs"))
-use_pre = pretrain is not None and c[4].checkbox("fine-tune the shipped pretrain_T0.1", True, key="pl_use_pre")
+PRE_HELP = (
+    "fine-tune the shipped pretrain_T0.1 (trained at T = 0.1 on its own 10 lattices); untick to pre-train a small"
+    " network at T = 0.1 here first"
+)
+use_pre = pretrain is not None and c[4].checkbox("shipped base", True, key="pl_use_pre", help=PRE_HELP)
 if pretrain is None:
     c[4].caption("No shipped pretrain_T0.1: a quick pre-training at T = 0.1 runs first.")
 

@@ -221,6 +221,13 @@ def make_general_job(
     return GeneralTrainingJob(tc, init=base, name=name, **s), general_training_cost(tc, s.get("threads"))
 
 
+TRIVIAL_HELP = "accuracy of guessing 'no edge' for every pair"
+MAJORITY_HELP = (
+    "majority-label accuracy: predicting, for every pair, the label most training lattices give it, without reading"
+    " the instance; a network that learns nothing from the instances sits there"
+)
+
+
 # ---------------------------------------------------------------- the live panel
 def poll(kind: str, draw: Callable[[Any], None]) -> None:
     """Draw the visitor's latest job of ``kind`` (its place in the queue while it waits); while it waits or runs,
@@ -309,8 +316,8 @@ def finished_panel(job: AnyJob) -> None:
     general = (m.get("general") or {}).get("accuracy")
     c = st.columns(5)
     c[0].metric("test accuracy", _fmt(m.get("accuracy")), help="same lattices, initial states not seen in training")
-    c[1].metric("trivial 'no edge' accuracy", _fmt(m.get("trivial_accuracy")))
-    c[2].metric("majority-label accuracy", _fmt(m.get("majority_accuracy")), help="what ignoring the instances gives")
+    c[1].metric("trivial guess", _fmt(m.get("trivial_accuracy")), help=TRIVIAL_HELP)
+    c[2].metric("majority label", _fmt(m.get("majority_accuracy")), help=MAJORITY_HELP)
     c[3].metric("unseen lattices", _fmt(general), help="accuracy on lattices never seen in training")
     c[4].metric("best epoch", f"{m.get('best_epoch')} / {len(job.model.metadata.get('history', []))}")
     how = "stopped by you; the best epoch so far is kept" if m.get("stopped") == "stop flag" else m.get("stopped")
@@ -322,7 +329,7 @@ def _general_summary(job: GeneralTrainingJob, model: LoadedModel, name: str) -> 
     m = model.metadata.get("metrics") or {}
     c = st.columns(4)
     c[0].metric("held-out accuracy", _fmt(m.get("held_out_accuracy")), help="best record; unseen L = 12 lattices")
-    c[1].metric("trivial 'no edge' accuracy", _fmt(job.trivial), help="on the same held-out instances")
+    c[1].metric("trivial guess", _fmt(job.trivial), help=f"{TRIVIAL_HELP}, on the same held-out instances")
     c[2].metric("steps", f"{m.get('steps_done')} / {job.train_config.steps}")
     c[3].metric("best epoch", f"{m.get('best_epoch')} / {len(model.metadata.get('history', []))}")
     how = "stopped by you; the best record so far is kept" if m.get("stopped") == "stop flag" else m.get("stopped")

@@ -138,6 +138,20 @@ def adjacency_frame(A: np.ndarray) -> pd.DataFrame:
     return pd.DataFrame(A.astype(bool), index=labels, columns=labels)
 
 
+TABLE_WIDTH = 760  # px a table may take in the main column at 1280 x 800 (wide layout, sidebar open)
+ROW_HEIGHT = 35  # px of one st.data_editor row (its default), the header row included
+
+
+def adjacency_editor_layout(L: int) -> dict[str, Any]:
+    """``st.data_editor`` arguments that show the whole L x L adjacency table at 1280 x 800 up to L = 16: columns
+    narrow enough that spin L-1 needs no horizontal scroll, and a height with room for every row (no vertical
+    scroll). Columns never narrower than 30 px, so larger lattices scroll sideways."""
+    width = int(min(56, max(30, TABLE_WIDTH // (L + 1))))  # L spin columns + the index column
+    columns: dict[str, Any] = {str(j): st.column_config.CheckboxColumn(str(j), width=width) for j in range(L)}
+    columns["_index"] = st.column_config.TextColumn(width=width)
+    return {"column_config": columns, "height": (L + 1) * ROW_HEIGHT + 3, "row_height": ROW_HEIGHT}
+
+
 def apply_editor_edits(A: np.ndarray, edited_rows: Mapping[Any, Mapping[Any, Any]]) -> np.ndarray:
     """Apply ``st.data_editor`` cell edits {row: {column: bool}} to ``A``, symmetrised; diagonal edits ignored.
 
@@ -160,6 +174,23 @@ def generator_params(family: str) -> dict[str, Any]:
     """The parameters of a lattice generator and their defaults, read from ``GENERATORS[family]``'s signature."""
     sig = inspect.signature(GENERATORS[family])
     return {n: p.default for n, p in sig.parameters.items() if n not in ("L", "seed")}
+
+
+# What a generator's parameter is called on screen, and its explanation, by (family, parameter): the library's
+# names (n_edges, p, k) are keyword arguments, not words; the letter stays where the library's messages use it.
+PARAM_TEXT: dict[tuple[str, str], tuple[str, str]] = {
+    ("random", "n_edges"): ("edges", "exactly this many edges, drawn uniformly among the L(L−1)/2 spin pairs"),
+    ("erdos_renyi", "p"): ("edge probability p", "each spin pair is an edge, independently, with this probability"),
+    ("ring", "k"): ("neighbours per spin k", "each spin couples to its k nearest spins on a ring, k/2 on each side"),
+    ("small_world", "k"): ("neighbours per spin k", "the ring before rewiring: k nearest spins, k/2 on each side"),
+    ("small_world", "p"): ("rewiring probability p", "each ring edge is moved to a random spin with this probability"),
+}
+
+
+def param_text(family: str, name: str) -> tuple[str, str | None]:
+    """(label, help) of a generator parameter on screen; an unknown one falls back to its name with underscores
+    as spaces."""
+    return PARAM_TEXT.get((family, name), (name.replace("_", " "), None))
 
 
 # ---------------------------------------------------------------- the session's lattice

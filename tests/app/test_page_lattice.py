@@ -7,9 +7,18 @@ import numpy as np
 import pytest
 from streamlit.testing.v1 import AppTest
 
-from isingviz.lattice import from_edges, lattice_to_dict
+from isingviz.lattice import GENERATORS, from_edges, lattice_to_dict
 from tests.app.visiting import state_of
-from ui.widgets import apply_editor_edits, clicked_node, generator_params, toggle_click
+from ui.widgets import (
+    ROW_HEIGHT,
+    TABLE_WIDTH,
+    adjacency_editor_layout,
+    apply_editor_edits,
+    clicked_node,
+    generator_params,
+    param_text,
+    toggle_click,
+)
 
 PAGE = str(Path(__file__).resolve().parents[2] / "pages" / "1_Lattice.py")
 A3 = from_edges(3, [[0, 1]])
@@ -56,6 +65,27 @@ def test_generator_params():
     assert generator_params("grid") == {}
 
 
+@pytest.mark.parametrize("family", list(GENERATORS))
+def test_every_generator_parameter_has_words_and_help(family):
+    """Issue 12: the sidebar showed the keyword argument "n_edges"; every parameter has a label in words."""
+    for name in generator_params(family):
+        label, help_ = param_text(family, name)
+        assert label != name and "_" not in label and help_, (family, name, label)
+    assert param_text("random", "n_edges")[0] == "edges"
+
+
+@pytest.mark.parametrize("L", [2, 12, 16, 32])
+def test_adjacency_table_columns_and_rows_fit(L):
+    """Issue 12: at L = 12 spins 10-11 hid behind a horizontal scroll and the last rows behind a vertical one."""
+    layout = adjacency_editor_layout(L)
+    widths = [c["width"] for c in layout["column_config"].values()]
+    assert set(layout["column_config"]) == {*map(str, range(L)), "_index"} and len(set(widths)) == 1
+    assert widths[0] >= 30
+    if L <= 16:  # every spin's column fits the main column at 1280 x 800
+        assert sum(widths) <= TABLE_WIDTH
+    assert layout["height"] >= (L + 1) * layout["row_height"] and layout["row_height"] == ROW_HEIGHT
+
+
 @pytest.fixture()
 def at():
     return AppTest.from_file(PAGE, default_timeout=60).run()
@@ -73,6 +103,10 @@ def test_page_renders_the_session_lattice(at):
     assert not at.exception
     assert metric(at, "spins L") == "12" and metric(at, "edges") == "25"
     assert not at.error
+    assert [n.label for n in at.sidebar.number_input] == ["edges", "seed"]  # words, not "n_edges"
+    columns = json.loads(at.dataframe[0].proto.columns)  # the adjacency table: 12 narrow spin columns
+    narrow = adjacency_editor_layout(12)["column_config"]["0"]["width"]
+    assert [columns[str(j)]["width"] for j in range(12)] == [narrow] * 12
 
 
 def test_changing_L_and_randomize_draw_new_lattices(at):
@@ -84,6 +118,7 @@ def test_changing_L_and_randomize_draw_new_lattices(at):
     assert not np.array_equal(state_of(at).lattice, before)
     at.selectbox(key="lattice_family").set_value("ring").run()
     assert metric(at, "edges") == "20" and metric(at, "max degree") == "2"
+    assert at.number_input(key="lattice_ring_k").label == "neighbours per spin k"
 
 
 def test_bad_generator_parameter_shows_error_not_traceback(at):

@@ -78,6 +78,8 @@ def test_fake_histories_draw_the_comparison(shipped, tiny_model):
     assert "**fine-tuned** ends at test accuracy 0.950" in text
     assert "majority-label accuracy" in text and "10^4 epochs" in text
     assert any("pretrain_T0.1" in c.value and "0.990" in c.value for c in at.caption)
+    box = at.checkbox(key="pl_use_pre")  # a short label that fits a fifth of the page at 1280 px (issue 12)
+    assert box.label == "shipped base" and box.value and "pretrain_T0.1" in box.help
 
 
 def test_live_run_with_tiny_settings(shipped, tiny_model):

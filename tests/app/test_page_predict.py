@@ -73,12 +73,27 @@ def test_many_instances_on_a_training_lattice(tiny_model):
     at.radio(key="pr_many").set_value("many instances").run()
     at.number_input(key="pr_n").set_value(20).run()
     assert not at.exception, at.exception
-    assert "accuracy (mean over N)" in metrics(at)
+    assert "mean accuracy" in metrics(at) and "accuracy" not in metrics(at)  # a short label (issue 12)
     assert any("its training lattice" in c.value and "never saw" in c.value for c in at.caption)
     edges = int(from_edges(6, lattices[1]).sum()) // 2
     assert float(metrics(at)["trivial guess"]) == pytest.approx(1 - edges / 15, abs=1e-4)
     at.slider(key="pr_k").set_value(7).run()
     assert not at.exception, at.exception
+
+
+def test_a_slow_decoder_waits_on_a_short_button(tiny_model, monkeypatch):
+    """Issue 12: "Binary decoder (~10 s)" was cut off in a fifth of the page; the label is short, the detail in help."""
+    import isingviz.jobs.costs
+
+    slow = {"binary_ml": 12.0}
+    monkeypatch.setattr(isingviz.jobs.costs, "predict_seconds", lambda method, L, n: slow.get(method, 1e-3))
+    at = page(random_lattice(6, 5, seed=1), {"tiny": tiny_model})
+    button = at.button(key="pr_decoder")
+    assert button.label == "Decoder (~12 s)" and "binary decoder" in button.help
+    assert "binary decoder" not in metrics(at)
+    button.click().run()
+    assert not at.exception, at.exception
+    assert "binary decoder" in metrics(at)
 
 
 def test_too_many_instances_is_an_error_not_a_traceback(tiny_model):
