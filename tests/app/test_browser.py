@@ -285,7 +285,7 @@ def test_home_renders_try_it_and_new_initial_state(server: str, page: sync_api.P
     sync_api.expect(acc).to_have_text(re.compile(r"^\d\.\d{3}$"), timeout=RUN_TIMEOUT_MS)
     sync_api.expect(page.get_by_text("true: training lattice 1 of")).to_be_visible()
     assert_clean(page, "home")
-    screenshot(page, shots, "home", top=page.get_by_text("An instance is a picture."))
+    screenshot(page, shots, "home")  # the first screen: title, try-it, graphs and accuracy
 
     page.get_by_role("button", name="New initial state").click()
     sync_api.expect(page.get_by_text("true: training lattice 2 of")).to_be_visible(timeout=RUN_TIMEOUT_MS)
