@@ -1,4 +1,5 @@
-"""isingviz, the lab: ``streamlit run app.py``. This file routes to the pages (``st.navigation``) and holds what every
+"""isingviz, the lab: ``streamlit run app.py``. This file routes to the pages in ``views/`` (``st.navigation``; not
+``pages/``, which Streamlit would also list by itself, with an extra "app" entry) and holds what every
 page shares: the visitor's token in the URL, a heartbeat that keeps their jobs alive while the tab is open, and the
 timing of each script run (appended to ``ISINGVIZ_RERUN_LOG`` when set, for ``benchmarks/bench_classroom.py``)."""
 
@@ -21,13 +22,13 @@ from ui import visitor  # noqa: E402
 t0 = time.perf_counter()
 st.set_page_config(page_title="isingviz", page_icon="🧲", layout="wide")
 PAGES = [
-    st.Page("pages/0_Home.py", title="Home", default=True),
-    st.Page("pages/1_Lattice.py", title="Lattice", url_path="Lattice"),
-    st.Page("pages/2_Dynamics.py", title="Dynamics", url_path="Dynamics"),
-    st.Page("pages/3_Train.py", title="Train", url_path="Train"),
-    st.Page("pages/4_Predict.py", title="Predict", url_path="Predict"),
-    st.Page("pages/5_Barren_plateau.py", title="Barren plateau", url_path="Barren_plateau"),
-    st.Page("pages/6_Experiments.py", title="Experiments", url_path="Experiments"),
+    st.Page("views/0_Home.py", title="Home", default=True),
+    st.Page("views/1_Lattice.py", title="Lattice", url_path="Lattice"),
+    st.Page("views/2_Dynamics.py", title="Dynamics", url_path="Dynamics"),
+    st.Page("views/3_Train.py", title="Train", url_path="Train"),
+    st.Page("views/4_Predict.py", title="Predict", url_path="Predict"),
+    st.Page("views/5_Barren_plateau.py", title="Barren plateau", url_path="Barren_plateau"),
+    st.Page("views/6_Experiments.py", title="Experiments", url_path="Experiments"),
 ]
 
 

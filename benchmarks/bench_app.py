@@ -2,7 +2,7 @@
 
 Usage: python benchmarks/bench_app.py [--reruns 5] [--threads 2]
 
-In one process, for app.py and then every pages/*.py in order: the first run of a fresh AppTest ("first_s": the
+In one process, for app.py and then every views/*.py in order: the first run of a fresh AppTest ("first_s": the
 first page pays the imports of torch, plotly and streamlit and the model loads; later pages find them done), then
 the median of ``--reruns`` further ``at.run()`` calls on the same AppTest ("rerun_median_s": what a widget change
 costs, Streamlit's caches warm). Then the home page as a new visitor of a warm server sees it: a fresh AppTest of
@@ -27,8 +27,8 @@ import time
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
-SCRIPTS = [ROOT / "app.py", *sorted(p for p in (ROOT / "pages").glob("*.py") if p.name != "0_Home.py")]  # app.py: Home
-PAGE = {p.stem: str(p) for p in (ROOT / "pages").glob("*.py")}
+SCRIPTS = [ROOT / "app.py", *sorted(p for p in (ROOT / "views").glob("*.py") if p.name != "0_Home.py")]  # app.py: Home
+PAGE = {p.stem: str(p) for p in (ROOT / "views").glob("*.py")}
 GOAL_INTERACTION_S = 1.0
 GOAL_RERUN_S = 0.5
 GOAL_HOME_WARM_S = 2.0

@@ -11,7 +11,7 @@ from isingviz.learn.model_config import ModelConfig
 from isingviz.learn.store import save_model
 from isingviz.learn.train import TrainConfig, train
 
-APP = str(Path(__file__).resolve().parents[2] / "pages" / "0_Home.py")
+APP = str(Path(__file__).resolve().parents[2] / "views" / "0_Home.py")
 
 
 @pytest.fixture(scope="module")

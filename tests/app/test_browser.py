@@ -36,7 +36,7 @@ except ImportError:  # reported by the availability check below
     sync_api = None
 
 ROOT = Path(__file__).resolve().parents[2]
-PAGES = ROOT / "pages"
+PAGES = ROOT / "views"
 SCREENSHOTS = ROOT / "docs" / "screenshots"
 CHROMIUM = Path("/usr/bin/chromium")
 IN_CI = os.environ.get("CI") == "true"
@@ -324,9 +324,9 @@ def test_every_page_renders_without_exception(server: str, page: sync_api.Page, 
         wait_idle(page)
         # an unknown path falls back to the home page with a "Page not found" dialog: check we got the page asked for
         here = urllib.parse.urlsplit(page.url).path.rstrip("/")
-        assert here == (f"/{path}" if path else ""), f"pages/{script.name}: {path!r} led to {page.url}"
+        assert here == (f"/{path}" if path else ""), f"views/{script.name}: {path!r} led to {page.url}"
         sync_api.expect(active).to_have_attribute("href", re.compile(rf"/{re.escape(path)}(\?.*)?$"))
-        assert_clean(page, f"pages/{script.name}")
+        assert_clean(page, f"views/{script.name}")
         if path not in ("", "Lattice", "Predict"):  # photographed by the tests of Home, Lattice and Predict
             screenshot(page, shots, path.lower())
 
@@ -404,3 +404,30 @@ def test_experiments_shows_the_general_model_on_unseen_lattices(server: str, pag
     sync_api.expect(page.locator('[data-testid="stPlotlyChart"]')).to_have_count(4)
     assert "trivial" in page.locator("body").inner_text()
     screenshot(page, shots, "experiments_general", top=page.get_by_text("lattice family"))
+
+
+def test_predict_reads_an_uploaded_recording_and_offers_the_edge_list(
+    server: str, page: sync_api.Page, tmp_path: Path
+) -> None:
+    """A CSV recording (a row per spin) uploaded on Predict: the reconstruction is drawn, the edge list downloads."""
+    import numpy as np
+
+    from isingviz.dynamics import simulate
+    from isingviz.lattice import random_lattice
+
+    A = random_lattice(8, 10, seed=4)
+    X = simulate(A, np.array([[1, -1, 1, 1, -1, -1, 1, -1]], float), T=1.0, tau=0.1, M=40)[0]
+    csv_file = tmp_path / "my_run.csv"
+    csv_file.write_text("\n".join(",".join(repr(float(v)) for v in row) for row in X))
+    open_app(page, f"{server}/Predict", "Predict & confidence")
+    page.locator('[data-testid="stFileUploaderDropzoneInput"]').last.set_input_files(str(csv_file))
+    sync_api.expect(page.get_by_text("reconstructed from my_run.csv (10 edges)")).to_be_visible(timeout=RUN_TIMEOUT_MS)
+    wait_idle(page)
+    assert_clean(page, "Predict after a recording upload")
+    with page.expect_download() as download:
+        page.get_by_role("button", name="edge list (.csv)").click()
+    saved = tmp_path / "edges.csv"
+    download.value.save_as(saved)
+    rows = saved.read_text().splitlines()
+    assert rows[0] == "i,j,p_edge,entropy,edge,score" and len(rows) == 1 + 28
+    assert sum(int(r.split(",")[4]) for r in rows[1:]) == 10

@@ -131,7 +131,7 @@ def test_reload_isolation_queue_orphan_and_sigterm(server, browser):
     # alice closes her tab: after the orphan time her job is stopped and bob's starts
     alice.context.close()
     sync_api.expect(bob.get_by_text(re.compile(r"tasks done · \d+ running"))).to_be_visible(timeout=60_000)
-    assert bob.get_by_text(re.compile(r"queued: ")).count() == 0
+    sync_api.expect(bob.get_by_text(re.compile(r"queued: "))).to_have_count(0, timeout=10_000)
 
     # SIGTERM with bob's job running: every job is stopped and the server exits 0 within 10 s
     t0 = time.monotonic()

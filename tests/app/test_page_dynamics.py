@@ -11,7 +11,7 @@ from streamlit.testing.v1 import AppTest
 from isingviz.lattice import from_edges
 from ui.widgets import T_VALUES, instance_npz, state_from_row
 
-PAGE = str(Path(__file__).resolve().parents[2] / "pages" / "2_Dynamics.py")
+PAGE = str(Path(__file__).resolve().parents[2] / "views" / "2_Dynamics.py")
 DEVIATION = "max |s − s0 (1−τ)^m|"
 
 

@@ -20,7 +20,7 @@ from tests.experiments.test_sweeps import TINY as SWEEP_TINY
 from tests.figures.test_general import general_doc
 from ui import visitor
 
-PAGE = str(Path(__file__).resolve().parents[2] / "pages" / "6_Experiments.py")
+PAGE = str(Path(__file__).resolve().parents[2] / "views" / "6_Experiments.py")
 TINY = {  # the sweeps' own tiny sizes (test_sweeps.py), with two temperatures for the baselines panel
     "fig4": {**SWEEP_TINY["fig4"], "model": NET},
     "baselines": {**SWEEP_TINY["baselines"], "T": [1.0, 5.0], "noise": [0.0]},

@@ -20,7 +20,7 @@ from ui.widgets import (
     toggle_click,
 )
 
-PAGE = str(Path(__file__).resolve().parents[2] / "pages" / "1_Lattice.py")
+PAGE = str(Path(__file__).resolve().parents[2] / "views" / "1_Lattice.py")
 A3 = from_edges(3, [[0, 1]])
 
 

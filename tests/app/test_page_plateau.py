@@ -15,7 +15,7 @@ from isingviz.learn.train import TrainConfig
 from tests.app.visiting import job_of
 from ui.model_files import file_kwargs
 
-PAGE = str(Path(__file__).resolve().parents[2] / "pages" / "5_Barren_plateau.py")
+PAGE = str(Path(__file__).resolve().parents[2] / "views" / "5_Barren_plateau.py")
 PLATEAU = 0.6
 
 

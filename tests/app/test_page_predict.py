@@ -14,7 +14,7 @@ from isingviz.learn.model_config import ModelConfig
 from isingviz.learn.train import TrainConfig
 from tests.app.visiting import arrive
 
-PAGE = str(Path(__file__).resolve().parents[2] / "pages" / "4_Predict.py")
+PAGE = str(Path(__file__).resolve().parents[2] / "views" / "4_Predict.py")
 
 
 @pytest.fixture(scope="module")

@@ -12,7 +12,7 @@ from streamlit.testing.v1 import AppTest
 from isingviz.lattice import random_lattice
 from tests.app.visiting import arrive, job_of, saved_folder, state_of
 
-PAGE = str(Path(__file__).resolve().parents[2] / "pages" / "3_Train.py")
+PAGE = str(Path(__file__).resolve().parents[2] / "views" / "3_Train.py")
 TINY = {"tr_NL": 3, "tr_n": 20, "tr_nt": 5, "tr_NG": 0, "tr_M": 10, "tr_epochs": 2, "tr_hidden": 16, "tr_squeeze": 4}
 
 

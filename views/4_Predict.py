@@ -20,6 +20,7 @@ from isingviz.lattice import adjacency_to_pairs, from_edges, pairs_to_adjacency 
 from isingviz.learn.evaluate import model_dataset_spec, predict_pairs, simulate_for_model  # noqa: E402
 from isingviz.methods import reconstruct  # noqa: E402
 from ui import widgets as w  # noqa: E402
+from ui.recording import recording_panel  # noqa: E402
 from ui.state import available_models, get_lattice  # noqa: E402
 
 st.set_page_config(page_title="Predict · isingviz", page_icon="🧲", layout="wide")
@@ -34,6 +35,7 @@ if not models:
         f"No model fits the current lattice (L = {L} spins). Models available: {others}. Train one for this lattice"
         " on the Train page, or pick a lattice of a model's size on the Lattice page."
     )
+    recording_panel()
     st.stop()
 
 
@@ -156,3 +158,6 @@ if table.empty:
     st.success("The network is confident (S < S_c) about every pair of this instance.")
 else:
     st.dataframe(table, hide_index=True, key="pr_table")
+
+st.divider()
+recording_panel()
