@@ -1,19 +1,32 @@
-"""AppTest of the recording panel (Predict page): a CSV upload is reconstructed and offered as an edge list; a bad
-file is one sentence and the page goes on."""
+"""AppTest of the recording panel of the Predict page: a CSV upload is reconstructed and offered as an edge list; a
+bad file is one sentence and the page goes on. (A page file, not ``AppTest.from_function``: the latter leaves a
+``__main__`` that spawned worker processes of later tests cannot import.)"""
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import numpy as np
+import pytest
 from streamlit.testing.v1 import AppTest
 
+import ui.state
 from isingviz.dynamics import simulate
 from isingviz.lattice import adjacency_to_pairs, random_lattice
 
+PAGE = str(Path(__file__).resolve().parents[2] / "views" / "4_Predict.py")
 
-def panel_script() -> None:
-    from ui.recording import recording_panel
 
-    recording_panel()
+@pytest.fixture(autouse=True)
+def no_shipped_models(tmp_path, monkeypatch):
+    """Without models for the current lattice the page shows only the recording panel (it needs none: the general
+    model comes from the models folder, which the panel's default method loads by itself)."""
+    monkeypatch.setattr(ui.state, "SHIPPED_DIR", tmp_path / "shipped")
+    monkeypatch.setenv("ISINGVIZ_USER_MODELS", str(tmp_path / "user"))
+
+
+def page() -> AppTest:
+    return AppTest.from_file(PAGE, default_timeout=60).run()
 
 
 def recording_csv() -> tuple[bytes, np.ndarray]:
@@ -29,7 +42,7 @@ def upload(at: AppTest, name: str, data: bytes) -> AppTest:
 
 def test_a_csv_recording_is_reconstructed_and_offered_as_an_edge_list():
     data, A = recording_csv()
-    at = AppTest.from_function(panel_script, default_timeout=60).run()
+    at = page()
     assert not at.exception and not at.error
     at = upload(at, "run.csv", data)
     assert not at.exception, at.exception
@@ -43,7 +56,7 @@ def test_a_csv_recording_is_reconstructed_and_offered_as_an_edge_list():
 
 
 def test_a_bad_recording_is_one_sentence():
-    at = AppTest.from_function(panel_script, default_timeout=60).run()
+    at = page()
     at = upload(at, "bad.csv", b"1,2\nx,3\n")
     assert not at.exception
     assert [e.value for e in at.error] == [
