@@ -18,8 +18,6 @@ from pathlib import Path
 import pytest
 
 from tests.app.test_browser import (
-    CHROMIUM,
-    CHROMIUM_ARGS,
     MUTATION_CLOCK,
     RUN_TIMEOUT_MS,
     _missing,
@@ -46,16 +44,6 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, subp
     env["ISINGVIZ_USER_MODELS"] = str(folder / "user_models")
     with serve(folder, env) as running:
         yield running
-
-
-@pytest.fixture(scope="module")
-def browser() -> Iterator[sync_api.Browser]:
-    with sync_api.sync_playwright() as p:
-        b = p.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
-        try:
-            yield b
-        finally:
-            b.close()
 
 
 def visit(browser: sync_api.Browser) -> sync_api.Page:

@@ -15,8 +15,8 @@ from isingviz.lattice import lattice_to_dict, ring_lattice
 from . import crafted as c
 from .harness import ROOT
 
-LATTICE_PAGE = str(ROOT / "pages" / "1_Lattice.py")
-TRAIN_PAGE = str(ROOT / "pages" / "3_Train.py")
+LATTICE_PAGE = str(ROOT / "views" / "1_Lattice.py")
+TRAIN_PAGE = str(ROOT / "views" / "3_Train.py")
 BAD_LATTICES = {
     "deep.json": (c.lattice_doc("[" * 100_000 + "]" * 100_000), "nested 100,001 levels deep"),
     "infinity.json": (c.lattice_doc("[[0, Infinity]]"), "Infinity is not a number"),
