@@ -92,7 +92,14 @@ class Sampler(threading.Thread):
     def __init__(self, pid: int) -> None:
         super().__init__(daemon=True)
         self.pid, self.peak, self.halt = pid, 0, threading.Event()
-        self.cpu0, self.t0 = self.cpu(), time.monotonic()
+        self.cpu0, self.busy0, self.t0 = self.cpu(), self.machine_busy(), time.monotonic()
+
+    @staticmethod
+    def machine_busy() -> float:
+        """CPU seconds the whole machine spent busy (all processes: the browsers, the server, anything else)."""
+        fields = [int(x) for x in Path("/proc/stat").read_text().splitlines()[0].split()[1:]]
+        idle = fields[3] + (fields[4] if len(fields) > 4 else 0)
+        return (sum(fields[:8]) - idle) / os.sysconf("SC_CLK_TCK")
 
     def cpu(self) -> float:
         fields = Path(f"/proc/{self.pid}/stat").read_text().rsplit(")", 1)[1].split()
@@ -113,7 +120,11 @@ class Sampler(threading.Thread):
     def result(self) -> dict[str, float]:
         self.halt.set()
         wall = time.monotonic() - self.t0
-        return {"server_rss_peak_mb": self.peak / 2**20, "server_cpu_cores": (self.cpu() - self.cpu0) / wall}
+        return {
+            "server_rss_peak_mb": self.peak / 2**20,
+            "server_cpu_cores": (self.cpu() - self.cpu0) / wall,
+            "machine_cpu_cores": (self.machine_busy() - self.busy0) / wall,  # the rest: browsers and other work
+        }
 
 
 async def settle(page: Any) -> None:
