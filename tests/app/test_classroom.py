@@ -69,12 +69,15 @@ def token_of(page: sync_api.Page) -> str:
 def start_live_sweep(page: sync_api.Page, base: str) -> None:
     open_page(page, f"{base}/Experiments", "Experiments")
     option = page.get_by_role("option", name=LIVE, exact=True)
-    for _ in range(5):  # a click during a rerun may not open the list: open it until the option shows
-        page.get_by_role("combobox", name="quick sweep").click()
+    box = page.get_by_role("combobox", name="quick sweep")
+    for _ in range(5):  # a click during a rerun may not open the list; a second click would close it again
+        if not option.is_visible():
+            box.click()
         try:
-            option.wait_for(state="visible", timeout=3000)
+            option.wait_for(state="visible", timeout=10_000)
             break
         except sync_api.TimeoutError:
+            page.keyboard.press("Escape")
             wait_idle(page)
     option.click()
     wait_idle(page)
