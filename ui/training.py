@@ -42,9 +42,13 @@ QUEUE_KIND = "plateau"
 SCRATCH = "— from scratch —"
 ENCODING_TEXT = {
     "raw": "raw momenta (the paper)",
-    "decay": "minus the free decay (escapes the high-T plateau)",
-    "saturation": "momenta + log saturation gap (best at low T)",
+    "decay": "minus the free decay",
+    "saturation": "momenta + saturation gap",
 }
+ENCODING_HELP = (
+    "raw: the momenta as they are (the paper). Minus the free decay: s - s0 (1 - tau)^m, rescaled; it escapes the"
+    " high-T plateau. Saturation gap (default): adds -log10(1 - |s|), the low-T signal float32 would round away."
+)
 AnyJob = TrainingJob | GeneralTrainingJob  # what the Train page runs: a CNN's job or a general model's
 PLATEAU_KINDS = {"scratch": "scratch-raw", "finetune": "fine-tuned", "decay": "decay"}
 _PLATEAU_NAME = re.compile(r"(scratch|finetune|decay|pretrain)_T([0-9.]+(?:e[+-]?[0-9]+)?)")
@@ -94,7 +98,12 @@ def network_inputs(base: LoadedModel | None) -> dict[str, Any]:
     st.subheader("Network")
     default = base.config.encoding if base is not None else ModelConfig.encoding
     enc = st.selectbox(
-        "input encoding", ENCODINGS, ENCODINGS.index(default), format_func=ENCODING_TEXT.get, key="tr_enc"
+        "input encoding",
+        ENCODINGS,
+        ENCODINGS.index(default),
+        format_func=ENCODING_TEXT.get,
+        key="tr_enc",
+        help=ENCODING_HELP,
     )
     if base is not None:
         c = base.config
