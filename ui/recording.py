@@ -30,10 +30,6 @@ PAGE_SECONDS = 5.0  # the most one reconstruction here may cost; larger ones are
 KEY = "rec_data"
 
 
-def _read(data: bytes, name: str) -> np.ndarray:
-    return read_recording(data, name)
-
-
 def recording_panel() -> None:
     st.subheader("Your own recording")
     st.caption(
@@ -45,7 +41,7 @@ def recording_panel() -> None:
     if upload is None:
         st.session_state.pop(KEY, None)
         return
-    X, error = upload_once(upload, "rec_seen", lambda data: _read(data, upload.name))
+    X, error = upload_once(upload, "rec_seen", lambda data: read_recording(data, upload.name))
     if error is not None:
         st.error(error)
         return

@@ -9,8 +9,6 @@ identity.
 
 from __future__ import annotations
 
-from typing import Any
-
 import streamlit as st
 
 from isingviz.jobs.background import BackgroundJob
@@ -58,13 +56,7 @@ def share_link() -> str | None:
 
 def ticket(kind: str) -> Ticket | None:
     """The visitor's latest job of ``kind`` ("train", "plateau", "sweep"): running, waiting, or the last finished."""
-    mine = [t for t in manager().tickets(token()) if t.meta.get("kind") == kind and t.state != "cancelled"]
-    return mine[-1] if mine else None
-
-
-def job(kind: str) -> Any:
-    t = ticket(kind)
-    return t.job if t is not None else None
+    return manager().latest(token(), kind)
 
 
 def submit(kind: str, job: BackgroundJob, cost: Cost, label: str) -> Ticket | None:
@@ -95,12 +87,6 @@ def _ordinal(n: int) -> str:
 def cost_caption(cost: Cost) -> str:
     m = manager()
     return f"Estimated cost on this server: {cost.text()} (one run may take up to {m.max_job_seconds / 60:.0f} min)."
-
-
-def stop(kind: str) -> None:
-    t = ticket(kind)
-    if t is not None:
-        manager().stop(t)
 
 
 def heartbeat() -> None:

@@ -112,20 +112,17 @@ PREDICT_SECONDS = {"general": (0.0053, 12, 1.4), "cnn": (0.0002, 12, 1.0)}  # (s
 BINARY_EXHAUSTIVE_MAX_L = 14
 
 
-def speed_factor(wait: bool = True) -> float:
-    """How much slower than the reference machine this one is (1: as fast; measured once per process, ~1 s).
-
-    ``wait=False`` never measures: until a measurement exists (``cnn_rate`` has run, e.g. in the app's warm-up
-    thread) it answers 1, so an interactive page never waits for the probe."""
-    threads = default_threads()
-    if not wait and cnn_rate.cache_info().currsize == 0:
+def speed_factor() -> float:
+    """How much slower than the reference machine this one is (1: as fast), from ``cnn_rate`` once it has been
+    measured (e.g. by the app's warm-up thread); 1 until then, so an interactive page never waits for the probe."""
+    if cnn_rate.cache_info().currsize == 0:
         return 1.0
-    return max(0.25, min(8.0, cnn_rate(threads) / CNN_RATE_REFERENCE))
+    return max(0.25, min(8.0, cnn_rate(default_threads()) / CNN_RATE_REFERENCE))
 
 
 def predict_seconds(method: str, L: int, n: int) -> float:
     """Estimated seconds to read ``n`` instances of ``L`` spins with ``method`` ("general", "cnn" or "binary_ml");
-    it never waits for the rate probe (``speed_factor(wait=False)``)."""
+    it never waits for the rate probe (``speed_factor``)."""
     if method == "binary_ml":
         if L <= BINARY_EXHAUSTIVE_MAX_L:
             per = 0.0186 * (L / 12) * 2.0 ** (L - 12)  # 2^(L-1) neighbour sets for each of L spins
@@ -134,4 +131,4 @@ def predict_seconds(method: str, L: int, n: int) -> float:
     else:
         base, L0, power = PREDICT_SECONDS["general" if method == "general" else "cnn"]
         per = base * (L / L0) ** power
-    return per * n * speed_factor(wait=False)
+    return per * n * speed_factor()

@@ -191,6 +191,12 @@ class JobManager:
             self._collect()
             return [t for t in self._tickets if t.owner == owner]
 
+    def latest(self, owner: str, kind: str) -> Ticket | None:
+        """``owner``'s latest ticket whose ``meta["kind"]`` is ``kind``, cancelled ones aside (running, waiting, or
+        the last finished): what a page of that kind shows again after a reload."""
+        mine = [t for t in self.tickets(owner) if t.meta.get("kind") == kind and t.state != "cancelled"]
+        return mine[-1] if mine else None
+
     def position(self, ticket: Ticket) -> int | None:
         """0 while running; k >= 1 = k-th in line while waiting; None once finished or cancelled."""
         with self._lock:

@@ -31,9 +31,7 @@ def state_of(at: AppTest) -> Visitor:
 
 
 def ticket_of(at: AppTest, kind: str) -> Ticket | None:
-    mine = visitor.manager().tickets(at.session_state["visitor_token"])
-    mine = [t for t in mine if t.meta.get("kind") == kind and t.state != "cancelled"]
-    return mine[-1] if mine else None
+    return visitor.manager().latest(at.session_state["visitor_token"], kind)
 
 
 def job_of(at: AppTest, kind: str) -> Any:
