@@ -70,16 +70,19 @@ def start_live_sweep(page: sync_api.Page, base: str) -> None:
     open_page(page, f"{base}/Experiments", "Experiments")
     option = page.get_by_role("option", name=LIVE, exact=True)
     box = page.get_by_role("combobox", name="quick sweep")
-    for _ in range(5):  # a click during a rerun may not open the list; a second click would close it again
-        if not option.is_visible():
-            box.click()
+    chosen = page.get_by_text(re.compile(r"^the shipped general model \(models/general"))  # its help, under the list
+    for _ in range(8):  # a rerun (the heartbeat fragment) may close the list under the click: open and pick again
         try:
-            option.wait_for(state="visible", timeout=10_000)
+            if not option.is_visible():
+                box.click()
+            option.click(timeout=5000)
+            chosen.first.wait_for(state="visible", timeout=5000)
             break
         except sync_api.TimeoutError:
             page.keyboard.press("Escape")
             wait_idle(page)
-    option.click()
+    else:
+        pytest.fail(f"could not pick {LIVE!r} in the quick sweep list")
     wait_idle(page)
     page.get_by_role("button", name="Run it", exact=True).click()
 
