@@ -235,6 +235,44 @@ def small_world(L: int, k: int = 4, p: float = 0.1, seed: int | np.random.Genera
     return from_networkx(nx.watts_strogatz_graph(L, k, p, seed=nx_seed))
 
 
+def star(L: int, seed: int | np.random.Generator | None = None) -> np.ndarray:
+    """One hub joined to every other spin (L - 1 edges); ``seed`` is accepted for a uniform signature."""
+    return from_networkx(nx.star_graph(_check_L(L) - 1))
+
+
+def random_tree(L: int, seed: int | np.random.Generator | None = None) -> np.ndarray:
+    """A uniformly random labelled tree (L - 1 edges, connected, no cycle)."""
+    return from_networkx(nx.random_labeled_tree(_check_L(L), seed=int(_rng(seed).integers(2**31))))
+
+
+def complete_bipartite(L: int, a: int = 0, seed: int | np.random.Generator | None = None) -> np.ndarray:
+    """K_{a, L-a}: every spin of one side joined to every spin of the other; a = 0 means L // 3 (K_{4,8} at 12)."""
+    L = _check_L(L)
+    a = a or max(1, L // 3)
+    if not 1 <= a <= L - 1:
+        raise ValueError(f"complete bipartite side a must be between 1 and L-1={L - 1}, got {a}")
+    return from_networkx(nx.complete_bipartite_graph(a, L - a))
+
+
+def perfect_matching(L: int, seed: int | np.random.Generator | None = None) -> np.ndarray:
+    """Spins 2k and 2k + 1 joined (L // 2 edges; with odd L the last spin has none)."""
+    A = np.zeros((_check_L(L), L), dtype=np.int8)
+    k = np.arange(0, L - 1, 2)
+    A[k, k + 1] = A[k + 1, k] = 1
+    return A
+
+
+def complete(L: int, seed: int | np.random.Generator | None = None) -> np.ndarray:
+    """Every pair joined (L (L - 1) / 2 edges)."""
+    L = _check_L(L)
+    return (1 - np.eye(L, dtype=np.int8)).astype(np.int8)
+
+
+def empty(L: int, seed: int | np.random.Generator | None = None) -> np.ndarray:
+    """No edge at all (free decay: nothing to find)."""
+    return np.zeros((_check_L(L), L), dtype=np.int8)
+
+
 def _grid_shape(L: int) -> tuple[int, int]:
     r = int(np.sqrt(L))
     while L % r:
@@ -249,6 +287,12 @@ GENERATORS: dict[str, Callable[..., np.ndarray]] = {
     "ring": lambda L, seed, k=2: ring_lattice(L, k, seed),
     "grid": lambda L, seed: square_grid(*_grid_shape(L), seed=seed),
     "small_world": lambda L, seed, k=4, p=0.1: small_world(L, k, p, seed),
+    "star": lambda L, seed: star(L, seed),
+    "tree": lambda L, seed: random_tree(L, seed),
+    "complete_bipartite": lambda L, seed, a=0: complete_bipartite(L, a, seed),
+    "matching": lambda L, seed: perfect_matching(L, seed),
+    "complete": lambda L, seed: complete(L, seed),
+    "empty": lambda L, seed: empty(L, seed),
 }
 
 
@@ -304,3 +348,16 @@ def load_lattice(source: str | os.PathLike[str] | bytes) -> np.ndarray:
     else:
         doc = safejson.load_file(source, "lattice file", max_bytes=MAX_FILE_BYTES)
     return lattice_from_dict(doc)
+
+
+def others_index(L: int) -> np.ndarray:
+    """(L, L-1): row i lists the spins j != i in increasing order."""
+    return np.array([[j for j in range(L) if j != i] for i in range(L)], dtype=np.int64).reshape(L, L - 1)
+
+
+def embed_rows(a: np.ndarray) -> np.ndarray:
+    """Row coefficients over the other spins (B, L, L-1) -> matrices (B, L, L) with a zero diagonal."""
+    B, L = a.shape[:2]
+    W = np.zeros((B, L, L), dtype=a.dtype)
+    W[:, np.arange(L)[:, None], others_index(L)] = a
+    return W

@@ -32,11 +32,16 @@ def show_general(doc: dict, key: str) -> None:
         return
     text = efg.CALIBRATION_TEXT.get
     which = st.radio("calibration of", list(cals), format_func=text, horizontal=True, key=f"{key}_cal")
+    before = (doc.get("summary") or {}).get("calibration_all_raw") if which == "calibration_all" else None
     c = st.columns(2)
-    c[0].plotly_chart(efg.reliability_figure(cals[which]), key=f"{key}_reliability")
+    c[0].plotly_chart(efg.reliability_figure(cals[which], before), key=f"{key}_reliability")
     c[1].plotly_chart(efg.coverage_accuracy_figure(cals[which]), key=f"{key}_coverage")
     st.caption(
         "Left: pairs binned by the general model's p(edge); points on the diagonal are calibrated (of the pairs given"
         " p = 0.3, 30 % are edges). Right: keep only the pairs with entropy S < S_c; coverage η is the fraction kept,"
         " γ the accuracy on them, beside the trivial 'no edge' accuracy of all these pairs."
     )
+    checks = efg.general_checks_rows(doc)
+    if checks:
+        st.markdown("**Never confidently worse than guessing** (cells passing each check)")
+        st.dataframe(checks, hide_index=True, key=f"{key}_checks")

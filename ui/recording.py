@@ -25,7 +25,9 @@ METHODS = {
     "binary_ml": "binary decoder (knows Eq. 1)",
     "inversion": "physics inversion (knows Eq. 1)",
     "ml_kinetic": "kinetic Ising, max. likelihood",
+    "replica_ml": "replica decoder (heat-bath replicas; needs R)",
 }
+REPLICA_MAX_L = 16  # the replica decoder's search above this L costs more than a page click may
 PAGE_SECONDS = 5.0  # the most one reconstruction here may cost; larger ones are for the command line
 KEY = "rec_data"
 
@@ -35,7 +37,8 @@ def recording_panel() -> None:
     st.caption(
         "Reconstruct the lattice behind trajectories you recorded or simulated elsewhere: a .csv with one row per spin"
         " and one column per time step (numbers only, no header), or an .npz whose member X has shape (B, L, M) or"
-        " (L, M). Give the temperature and time step it was recorded at."
+        " (L, M). Give the temperature and time step it was recorded at, and R if each trajectory is the mean of R"
+        " stochastic (heat-bath) runs, as a measured magnetisation is."
     )
     upload = st.file_uploader("recording (.csv or .npz)", type=["csv", "npz"], key="rec_upload")
     if upload is None:
@@ -52,27 +55,42 @@ def recording_panel() -> None:
         return
     X = stored[1]
     B, L, M = X.shape
-    c = st.columns(4)
+    c = st.columns(5)
     method = c[0].selectbox("method", list(METHODS), format_func=METHODS.get, key="rec_method")
     T = float(c[1].select_slider("temperature T", T_VALUES, value=1.0, key="rec_T"))
     tau = float(c[2].number_input("time step τ", 0.001, 1.0, 0.1, 0.01, format="%.3f", key="rec_tau"))
-    index = int(c[3].number_input("instance", 0, B - 1, 0, key="rec_index")) if B > 1 else 0
-    cost = predict_seconds(method if method != "ml_kinetic" else "general", L, 1)
+    R = int(c[3].number_input("replicas R", 0, 100_000, 0, key="rec_R",
+                              help="0: deterministic data (Eq. 1); R >= 1: each trajectory is the mean of R heat-bath"
+                                   " runs from the same start"))  # fmt: skip
+    index = int(c[4].number_input("instance", 0, B - 1, 0, key="rec_index")) if B > 1 else 0
+    if method == "replica_ml" and R == 0:
+        st.error(
+            "the replica decoder reads means of R stochastic runs: give R (replicas) >= 1, or choose another method"
+        )
+        return
+    if R and L > REPLICA_MAX_L and method in ("general", "replica_ml"):
+        st.error(
+            f"reading replica data of L = {L} spins costs more than a click here (the page does it up to L ="
+            f" {REPLICA_MAX_L}); use the command line: python -m isingviz reconstruct FILE --replicas {R} ..."
+        )
+        return
+    cost = predict_seconds(method if method in ("general", "binary_ml", "inversion") else "general", L, 1)
     if cost > PAGE_SECONDS:
         st.error(
             f"{METHODS[method]} would take about {cost:.0f} s for L = {L} spins here; use the command line"
             f" (python -m isingviz reconstruct FILE --method {method} ...) or another method"
         )
         return
-    rec = attempt(reconstruct, method, X[index : index + 1], T=T, tau=tau, stop=False)
+    know = {"replicas": R} if R else {}
+    rec = attempt(reconstruct, method, X[index : index + 1], T=T, tau=tau, **know, stop=False)
     if rec is None:
         return
     rows = edge_rows(rec, L)
-    _draw(rows, L, M, B, method, T, tau, upload.name, index)
+    _draw(rows, L, M, B, method, T, tau, upload.name, index, R)
 
 
 def _draw(
-    rows: list[dict[str, Any]], L: int, M: int, B: int, method: str, T: float, tau: float, name: str, i: int
+    rows: list[dict[str, Any]], L: int, M: int, B: int, method: str, T: float, tau: float, name: str, i: int, R: int
 ) -> None:
     pred = np.array([r["edge"] for r in rows])
     A = pairs_to_adjacency(pred, L)
@@ -89,7 +107,7 @@ def _draw(
             f"{sure:.0%} of the pairs have entropy S < 0.1, where this method's decision is reliable; pairs near"
             " S = ln 2 = 0.69 are the ones this recording does not decide for it (too hot, too noisy or too short)."
         )
-    about = {"file": name, "method": method, "L": L, "M": M, "instance": i, "T": T, "tau": tau}
+    about = {"file": name, "method": method, "L": L, "M": M, "instance": i, "T": T, "tau": tau, "replicas": R or None}
     d = st.columns(2)
     stem = name.rsplit(".", 1)[0]
     d[0].download_button("edge list (.csv)", edges_csv(rows), f"{stem}_edges.csv", "text/csv", key="rec_csv")

@@ -67,3 +67,12 @@ write results/NAME[_quick].json (exact configs, seeds, versions, wall times, cap
 Every accuracy is stored beside the trivial "no edge" guess and the best non-learned method on the same instances.
 example: isingviz sweep fig2a --quick --workers 2
 sweeps:"""
+
+TRAIN_HEAD_HELP = """\
+Give a general model its confidence head: a small per-pair network, fitted with the general network frozen on fresh
+lattices of every family (sparse to complete, empty), mean-field data with and without noise and heat-bath data
+averaged over R = 1 to 1000 replicas (read beside the replica decoder). It corrects the network's confidence where
+an instance carries little information, so that a wrong answer is an uncertain one. --set takes HeadTrainConfig
+fields (n_instances, steps, stochastic_fraction, replicas_max, ...).
+example (the shipped models/general.safetensors):
+  isingviz train-head general_net.safetensors --threads 2 --out general.safetensors"""

@@ -17,10 +17,12 @@ from .checks import finite_float, write_out
 HELP = """\
 Reconstruct the lattice behind your own trajectories with any method: a .npz whose member X has shape (B, L, M) or
 (L, M), or a .csv with one row per spin and one column per time step (numbers only, no header). Give the
-temperature and time step they were recorded at; --out writes every pair's p(edge), entropy and decision as .csv
+temperature and time step they were recorded at, and --replicas R if each trajectory is the mean of R stochastic
+(heat-bath) runs; --out writes every pair's p(edge), entropy and decision as .csv
 or .json. The general model (default) reads any L; a CNN (--method cnn --model FILE) only its own L and M.
 examples: isingviz reconstruct run.csv --T 1 --tau 0.1 --out edges.csv
-          isingviz reconstruct runs.npz --index 2 --method binary_ml --T 0.4 --tau 0.1"""
+          isingviz reconstruct runs.npz --index 2 --method binary_ml --T 0.4 --tau 0.1
+          isingviz reconstruct replicas.csv --T 1 --tau 0.1 --replicas 1000 --method replica_ml"""
 NEEDS_MODEL = ("cnn",)
 TAKES_MODEL = ("cnn", "general")
 
@@ -32,6 +34,8 @@ def add_parser(cmd: Any) -> None:
                    help=f"one of: {', '.join(METHODS)}")  # fmt: skip
     p.add_argument("--T", type=finite_float, help="temperature of the recording (the physics methods need it)")
     p.add_argument("--tau", type=finite_float, default=0.1, help="time step of the recording")
+    p.add_argument("--replicas", type=int, metavar="R",
+                   help="R, if it is the mean of R heat-bath replicas (replica_ml needs it)")  # fmt: skip
     p.add_argument("--model", metavar="MODEL.safetensors", help="cnn: the model; general: another than the shipped")
     p.add_argument("--edges", type=int, help="the number of edges, if known (methods whose rule keeps the top E)")
     p.add_argument("--index", type=int, default=0, help="which instance of a .npz with several")
@@ -59,10 +63,11 @@ def run(a: argparse.Namespace) -> int:
     if a.edges is not None and not 0 <= a.edges <= L_MAX * (L_MAX - 1) // 2:
         raise ValueError(f"--edges must be between 0 and {L_MAX * (L_MAX - 1) // 2}, got {a.edges}")
     cls = METHODS[a.method]
-    flags = {"T": "--T", "tau": "--tau"}
+    flags = {"T": "--T", "tau": "--tau", "replicas": "--replicas"}
     missing = [flags.get(k, k) for k in cls.needs if k in flags and getattr(a, k) is None]
     if missing:
-        raise ValueError(f"--method {a.method} needs {' and '.join(missing)} (the recording's temperature, time step)")
+        raise ValueError(f"--method {a.method} needs {' and '.join(missing)} (the recording's temperature, time step,"
+                         " replica count)")  # fmt: skip
     if "candidates" in cls.needs or "groups" in cls.needs:
         raise ValueError(f"--method {a.method} needs several instances of known lattices; it cannot read a recording")
     if cls.default_rule == "top_e" and a.edges is None:
@@ -77,11 +82,13 @@ def run(a: argparse.Namespace) -> int:
         know["T"] = a.T
     if a.edges is not None:
         know["n_edges"] = a.edges
+    if a.replicas is not None:
+        know["replicas"] = a.replicas
     settings = {"model": a.model} if a.model else {}
     rec = reconstruct(a.method, x, **know, **settings)
     rows = edge_rows(rec, L)
     about = {"file": Path(a.file).name, "method": a.method, "L": L, "M": M, "instance": a.index, "T": a.T,
-             "tau": a.tau, "rule": rec.rule, "seconds": rec.seconds}  # fmt: skip
+             "tau": a.tau, "replicas": a.replicas, "rule": rec.rule, "seconds": rec.seconds}  # fmt: skip
     if out is not None:
         data = edges_csv(rows) if out.suffix.lower() == ".csv" else edges_json(rows, about)
         write_out(out, data, a.overwrite)

@@ -128,24 +128,31 @@ def _layered_model(file: dict, given: dict, spec: DatasetSpec, base: LoadedModel
     return ModelConfig.from_dict({**mo, **geometry})
 
 
-def _general_overrides(pairs: list[str] | None) -> dict[str, Any]:
-    """``--set key=value`` pairs -> GeneralTrainConfig overrides (values read as JSON: 10, 0.5, 1e-3, true).
-
-    Refuses unknown fields and the fields that have their own flag (--steps, --seed, --lr), so a reproduction
-    command has one spelling."""
-    fields = [f.name for f in dataclasses.fields(GeneralTrainConfig)]
+def _set_fields(pairs: list[str] | None, kind: type, command: str) -> dict[str, Any]:
+    """``--set key=value`` pairs -> fields of the dataclass ``kind`` (values read as JSON numbers or true/false)."""
+    fields = [f.name for f in dataclasses.fields(kind)]
     out: dict[str, Any] = {}
     for pair in pairs or []:
         key, sep, text = pair.partition("=")
         key = key.strip()
         if not sep or not key:
-            raise ValueError(f"--set takes key=value (a GeneralTrainConfig field), got {pair!r}")
-        if key in RECIPE_FIELDS:
-            raise ValueError(f"{key} has its own flag: use --{key} instead of --set {key}=...")
+            raise ValueError(f"{command} --set takes key=value (a {kind.__name__} field), got {pair!r}")
         if key not in fields:
-            raise ValueError(f"--set {key}: unknown field; GeneralTrainConfig has {', '.join(fields)}")
+            raise ValueError(f"--set {key}: unknown field; {kind.__name__} has {', '.join(fields)}")
         try:
             out[key] = safejson.loads(text, f"--set {key}", max_bytes=100)
         except ValueError:
             raise ValueError(f"--set {key}: the value must be a number (or true/false), got {show(text)}") from None
     return out
+
+
+def _general_overrides(pairs: list[str] | None) -> dict[str, Any]:
+    """``--set key=value`` pairs -> GeneralTrainConfig overrides (values read as JSON: 10, 0.5, 1e-3, true).
+
+    Refuses unknown fields and the fields that have their own flag (--steps, --seed, --lr), so a reproduction
+    command has one spelling."""
+    for pair in pairs or []:
+        key = pair.partition("=")[0].strip()
+        if key in RECIPE_FIELDS:
+            raise ValueError(f"{key} has its own flag: use --{key} instead of --set {key}=...")
+    return _set_fields(pairs, GeneralTrainConfig, "train-general")

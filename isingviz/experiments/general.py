@@ -1,10 +1,12 @@
 """The ``general`` sweep: the shipped general model on lattices never seen in training, beside the other methods.
 
-One task per (family, L, T, noise) cell: ``n`` unseen lattices, one instance each (``unseen.evaluation_set``:
-tau = 0.1, M = 50, seed 1000 as in ``benchmarks/bench_general.py``), and every method of
-``unseen.comparison_methods`` on the same instances: ``general``, ``general_r1`` (same weights, one
-refinement round), ``inversion``, ``binary_ml`` (L <= 12), ``var`` (told the true E), ``cnn`` (the shipped
-``paper_T0.4`` model, at its L = 12 only, when the file exists).
+One task per (family, L, T, noise, R) cell: ``n`` unseen lattices, one instance each (``unseen.evaluation_set``:
+tau = 0.1, M = 50, seed 1000 as in ``benchmarks/bench_general.py``; R > 0: heat-bath dynamics averaged over R
+replicas), and every method of ``unseen.comparison_methods`` on the same instances: ``general`` (with its
+confidence head), ``general_raw`` (the network alone), ``general_r1`` (one refinement round), ``inversion``,
+``binary_ml`` (L <= 12), ``replica_ml`` (replica data, L <= 16), ``var`` and the kinetic estimators ``naive_mf``,
+``tap``, ``ml_kinetic`` (told the true E), ``cnn`` (the shipped ``paper_T0.4`` model, at its L = 12 only, when the
+file exists). ``checks`` per cell: ``cell_checks`` (never confidently worse than guessing).
 
 Document format (``run_sweep``'s): ``tasks[i]["result"]`` is ``evaluate_grid``'s row (L, T, noise, family, n, edges,
 trivial, and per method ``<name>`` accuracy and ``<name>_ms`` wall time per instance) plus ``"calibration"``: the
@@ -27,27 +29,49 @@ from ..config import REPO_ROOT
 from ..learn.networks import n_parameters
 from ..learn.store import load_model
 from .runner import Inputs, add_blob
-from .unseen import METHODS, calibration_counts, comparison_methods, evaluate_grid, evaluation_set, merge_calibration
+from .unseen import (
+    METHODS,
+    calibration_counts,
+    comparison_methods,
+    evaluate_grid,
+    evaluation_set,
+    merge_calibration,
+    paired_margin,
+)
 
 GENERAL_FILE = "general.safetensors"
 CNN_FILE = "paper_T0.4.safetensors"
 TAU, M = 0.1, 50  # the evaluation's instances, as in benchmarks/bench_general.py
 TIE = 1e-12  # accuracy difference counted as equal (float rounding only)
 OTHER_FAMILIES = ["erdos_renyi", "ring", "grid", "small_world"]
+TRAPS = ["star", "tree", "complete_bipartite", "matching", "complete", "empty"]  # identifiability traps, extremes
 ALL_T, ALL_NOISE = [0.4, 1.0, 5.0, 10.0, 50.0], [0.0, 1e-3, 1e-2]
+REPLICAS = [10, 100, 1000]
 GENERAL_SIZES = {
     "quick": {  # n and seed as benchmarks/bench_general.py: its random-lattice cells are the same instances
         "n": 20,
         "seed": 1000,
         "grids": [
-            {"families": ["random"], "L": [8, 12, 16, 24, 32], "T": ALL_T, "noise": ALL_NOISE},
-            {"families": OTHER_FAMILIES, "L": [12, 32], "T": [1.0, 5.0], "noise": [0.0, 1e-3]},
+            {"families": ["random"], "L": [8, 12, 16], "T": [0.4, 1.0, 50.0], "noise": [0.0, 1e-2]},
+            {"families": ["ring", "complete_bipartite", "complete", "empty"], "L": [12], "T": [1.0], "noise": [0.0]},
+            {"families": ["random"], "L": [8], "T": [1.0, 50.0], "noise": [0.0], "replicas": [10, 1000]},
         ],
     },
     "full": {
         "n": 20,
         "seed": 1000,
-        "grids": [{"families": ["random", *OTHER_FAMILIES], "L": [8, 12, 16, 24, 32], "T": ALL_T, "noise": ALL_NOISE}],
+        "grids": [
+            {"families": ["random", *OTHER_FAMILIES, *TRAPS], "L": [8, 12, 16, 24, 32], "T": ALL_T, "noise": ALL_NOISE},
+            {"families": ["random", "erdos_renyi"], "L": [48, 64], "T": ALL_T, "noise": [0.0, 1e-3]},
+            {
+                "families": ["random", *OTHER_FAMILIES, *TRAPS],
+                "L": [12],
+                "T": ALL_T,
+                "noise": [0.0],
+                "replicas": REPLICAS,
+            },
+            {"families": ["random"], "L": [8, 16], "T": ALL_T, "noise": [0.0], "replicas": REPLICAS},
+        ],
     },
 }
 HOW_TO_MAKE = (
@@ -87,7 +111,7 @@ def plan_general(sizes: dict[str, Any], ctx: dict[str, Any]) -> list[dict[str, A
         for family in grid["families"]:
             for L in grid["L"]:
                 for T in grid["T"]:
-                    for noise in grid["noise"]:
+                    for noise, R in ((nz, R) for nz in grid["noise"] for R in grid.get("replicas", [0])):
                         here = [m for m in methods if m != "cnn" or L == cnn_L]
                         cfgs.append(
                             {
@@ -95,6 +119,7 @@ def plan_general(sizes: dict[str, Any], ctx: dict[str, Any]) -> list[dict[str, A
                                 "L": int(L),
                                 "T": float(T),
                                 "noise": float(noise),
+                                "replicas": int(R),
                                 "n": n,
                                 "seed": seed,
                                 "methods": here,
@@ -107,20 +132,72 @@ def plan_general(sizes: dict[str, Any], ctx: dict[str, Any]) -> list[dict[str, A
 
 def task_general(cfg: dict[str, Any], inputs: Inputs) -> dict[str, Any]:
     """Every method on the same ``n`` unseen lattices of one cell: ``evaluate_grid``'s row plus ``"calibration"``
-    (``calibration_counts`` of the general model's p(edge), read from the timed forward pass, not a second one)."""
+    (``calibration_counts`` of the general model's p(edge), read from the timed forward pass, not a second one),
+    ``"calibration_raw"`` (the same for the network without its confidence head) and ``"checks"`` (``cell_checks``).
+    """
     L, T, noise, n, seed, family = cfg["L"], cfg["T"], cfg["noise"], cfg["n"], cfg["seed"], cfg["family"]
+    R = int(cfg.get("replicas", 0))
     methods = comparison_methods(inputs["general"], inputs.get("cnn"), cfg["methods"])
-    row = evaluate_grid(methods, [L], [T], [noise], n, seed, family, TAU, M)[0]
-    if "general" in methods:
-        _, y = evaluation_set(L, T, noise, n, seed, family, TAU, M)  # the same instances: a seeded redraw
-        p_edge = methods["general"](L).proba_[..., 1]  # (n, K): the shared General's last fit, this cell's
-        row["calibration"] = calibration_counts(p_edge, y)
+    row = evaluate_grid(methods, [L], [T], [noise], n, seed, family, TAU, M, replicas=R)[0]
+    _, y = evaluation_set(L, T, noise, n, seed, family, TAU, M, replicas=R)  # the same instances: a seeded redraw
+    for name, key in (("general", "calibration"), ("general_raw", "calibration_raw")):
+        if name in row:
+            p_edge = methods[name](L).proba_[..., 1]  # (n, K): the shared General's last fit, this cell's
+            row[key] = calibration_counts(p_edge, y)
+    for name in ("general", "general_raw"):
+        if name in row:
+            row.setdefault("checks", {})[name] = cell_checks(row, name)
     return row
 
 
+ANCHORS = ("inversion", "binary_ml")  # the methods that do not learn the general model must not fall below
+
+
+def cell_checks(row: dict[str, Any], name: str = "general") -> dict[str, Any]:
+    """Issue-13 checks of one method in one cell: accuracy >= the trivial guess and >= the best anchor
+    (inversion, binary decoder where it runs), each within 0.01 + two paired standard errors; with >= 20 wrong
+    pairs, the wrong pairs' mean entropy above the right pairs' and at most 20 % of them confident (S < 0.1)."""
+    acc = row["by_instance"][name]
+    vs_trivial = paired_margin(acc, row["by_instance"]["trivial"])
+    anchors = [a for a in ANCHORS if a in row["by_instance"]]
+    best = max(anchors, key=lambda a: row[a]) if anchors else None
+    vs_anchor = paired_margin(acc, row["by_instance"][best]) if best else None
+    out: dict[str, Any] = {
+        "vs_trivial": vs_trivial,
+        "trivial_ok": vs_trivial["margin"] >= -(0.01 + 2 * vs_trivial["se"]),
+        "anchor": best,
+        "vs_anchor": vs_anchor,
+        "anchor_ok": vs_anchor is None or vs_anchor["margin"] >= -(0.01 + 2 * vs_anchor["se"]),
+    }
+    h = row["honesty"].get(name)
+    if h is not None and h["wrong"] >= 20:
+        out["entropy_ok"] = h["entropy_right"] is None or h["entropy_wrong"] > h["entropy_right"]
+        out["confident_ok"] = h["confident_wrong"] <= 0.2
+    return out
+
+
 def rows_general(doc: dict[str, Any]) -> list[dict[str, Any]]:
-    """One flat CSV row per cell: the task result without its calibration counts."""
-    return [{k: v for k, v in t["result"].items() if k != "calibration"} for t in doc["tasks"] if _ok(t)]
+    """One flat CSV row per cell: the task result without its calibration counts and per-instance accuracies, with
+    the general model's margins over the trivial guess and the best anchor and its honesty figures."""
+    out = []
+    for t in doc["tasks"]:
+        if not _ok(t):
+            continue
+        r = t["result"]
+        flat = {k: v for k, v in r.items() if k not in _NESTED}
+        c = r.get("checks", {}).get("general")
+        if c:
+            flat |= {"margin_trivial": c["vs_trivial"]["margin"], "se_trivial": c["vs_trivial"]["se"],
+                     "anchor": c["anchor"], "margin_anchor": (c["vs_anchor"] or {}).get("margin"),
+                     "se_anchor": (c["vs_anchor"] or {}).get("se")}  # fmt: skip
+        h = r.get("honesty", {}).get("general")
+        if h:
+            flat |= {f"general_{k}": v for k, v in h.items()}
+        out.append(flat)
+    return out
+
+
+_NESTED = ("calibration", "calibration_raw", "by_instance", "honesty", "checks")
 
 
 def _ok(record: dict[str, Any]) -> bool:
@@ -152,7 +229,7 @@ def summary_general(records: list[dict[str, Any]]) -> dict[str, Any]:
         except (ValueError, OSError):  # the file changed since the run: report what is known
             model = {"path": _display_path(path), "parameters": None, "training_distribution": None}
     counted = [r for r in results if "calibration" in r]
-    l12 = [r["calibration"] for r in counted if r["family"] == "random" and r["L"] == 12]
+    l12 = [r["calibration"] for r in counted if r["family"] == "random" and r["L"] == 12 and not r.get("replicas")]
     wins = {}
     for m in methods:
         if m == "general":
@@ -164,10 +241,31 @@ def summary_general(records: list[dict[str, Any]]) -> dict[str, Any]:
             "equal": sum(abs(d) <= TIE for d in diff),
             "worse": sum(d < -TIE for d in diff),
         }
+    raw = [r["calibration_raw"] for r in results if "calibration_raw" in r]
     return {
         "methods": methods,
         "model": model,
         "calibration": merge_calibration(l12) if l12 else None,
         "calibration_all": merge_calibration([r["calibration"] for r in counted]) if counted else None,
+        "calibration_all_raw": merge_calibration(raw) if raw else None,
         "wins": wins,
+        "checks": {
+            name: checks_summary(results, name)
+            for name in ("general", "general_raw")
+            if any(name in r.get("checks", {}) for r in results)
+        },  # fmt: skip
     }
+
+
+def checks_summary(results: list[dict[str, Any]], name: str) -> dict[str, Any]:
+    """How many cells pass each of ``cell_checks``'s tests, and the failing cells (family, L, T, noise, R)."""
+    out: dict[str, Any] = {}
+    for test in ("trivial_ok", "anchor_ok", "entropy_ok", "confident_ok"):
+        cells = [r for r in results if test in r.get("checks", {}).get(name, {})]
+        failed = [r for r in cells if not r["checks"][name][test]]
+        out[test] = {
+            "cells": len(cells),
+            "passed": len(cells) - len(failed),
+            "failed": [{k: r[k] for k in ("family", "L", "T", "noise", "replicas")} for r in failed],
+        }
+    return out

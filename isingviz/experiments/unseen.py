@@ -22,13 +22,14 @@ from typing import Any
 import numpy as np
 
 from ..dynamics import simulate
-from ..lattice import adjacency_to_pairs, make_lattice
-from ..learn.general.train import FAMILIES
+from ..lattice import GENERATORS, adjacency_to_pairs, make_lattice
 from ..methods.base import Reconstructor
 from ..methods.binary import BinaryML
 from ..methods.cnn import CNN
 from ..methods.general import General, as_general_net, predict_edge_proba
+from ..methods.kinetic import TAP, MLKinetic, NaiveMF
 from ..methods.physics import Inversion
+from ..methods.replica import ReplicaML
 from ..methods.stats import VAR
 from ..metrics import pair_entropy
 
@@ -36,34 +37,45 @@ CALIBRATION_BINS = 10  # reliability bins of p(edge): [0, 0.1), ..., [0.9, 1]
 # Entropy thresholds S_c of the coverage curve; 0.7 > ln 2 = 0.693 keeps every pair, so the curve ends at coverage 1.
 CALIBRATION_THRESHOLDS = (0.01, 0.05, 0.1, 0.2, 0.4, 0.6, 0.7)
 # The methods compared with the general model, in table order (see ``comparison_methods``).
-METHODS = ("general", "general_r1", "inversion", "binary_ml", "var", "cnn")
+METHODS = ("general", "general_raw", "general_r1", "inversion", "binary_ml", "replica_ml", "var", "naive_mf", "tap",
+           "ml_kinetic", "cnn")  # fmt: skip
 BINARY_ML_MAX_L = 12  # the exhaustive binary decoder tries 2^(L-1) sets per spin: feasible up to here
+REPLICA_ML_MAX_L = 16  # the replica decoder: exhaustive to L = 12, a local search above; replica data only
+CONFIDENT = 0.1  # entropy below which a pair counts as confidently decided (the S_c of the honesty check)
 
 
 def comparison_methods(
-    model: Any, cnn_file: str | os.PathLike | None = None, wanted: Sequence[str] = METHODS
+    model: Any, cnn_file: str | os.PathLike | bytes | None = None, wanted: Sequence[str] = METHODS
 ) -> dict[str, Callable[[int], Reconstructor | None]]:
     """``evaluate_grid`` factories of the ``wanted`` methods (``METHODS`` order), each ``f(L) -> Reconstructor | None``.
 
-    ``general``: the model (``GeneralNet``, ``LoadedModel`` or file) with its own rounds; the factory returns ONE
-    shared ``General``, so after ``evaluate_grid`` its ``proba_`` holds the last cell's probabilities (no second
-    forward pass for calibration). ``general_r1``: the same weights stopped after one refinement round.
-    ``inversion``; ``binary_ml`` (L <= ``BINARY_ML_MAX_L`` only); ``var`` (top-E, told the true E); ``cnn``: the
-    fixed-L CNN in ``cnn_file`` (at its own L only; left out without a file).
+    ``general``: the model (``GeneralNet``, ``LoadedModel`` or file) with its own rounds and its confidence head
+    if it has one; ``general_raw``: the same network without the head (the "before" of the head); the factories
+    return ONE shared ``General`` each, so after ``evaluate_grid`` their ``proba_`` hold the last cell's
+    probabilities (no second forward pass for calibration). ``general_r1``: the same weights stopped after one
+    refinement round. ``inversion``; ``binary_ml`` (L <= ``BINARY_ML_MAX_L`` only); ``replica_ml`` (replica data,
+    L <= ``REPLICA_ML_MAX_L``; ``evaluate_grid`` skips it on mean-field data); ``var`` and the kinetic estimators
+    ``naive_mf``, ``tap``, ``ml_kinetic`` (top-E, told the true E); ``cnn``: the fixed-L CNN in ``cnn_file`` (at
+    its own L only; left out without a file).
     """
     unknown = sorted(set(wanted) - set(METHODS))
     if unknown:
         raise ValueError(f"unknown methods {unknown}; allowed: {', '.join(METHODS)}")
     net = as_general_net(model)
-    general = General(net)
-    cnn = CNN(str(cnn_file)) if cnn_file is not None else None
+    general, raw = General(net), General(net, use_head=False)
+    cnn = CNN(cnn_file if isinstance(cnn_file, bytes) else str(cnn_file)) if cnn_file is not None else None
     cnn_L = cnn.model.config.L if cnn is not None else None
     factories: dict[str, Callable[[int], Reconstructor | None]] = {
         "general": lambda L: general,
+        "general_raw": lambda L: raw if getattr(net, "head", None) is not None else None,
         "general_r1": lambda L: General(net, rounds=1),
         "inversion": lambda L: Inversion(),
         "binary_ml": lambda L: BinaryML() if L <= BINARY_ML_MAX_L else None,
+        "replica_ml": lambda L: ReplicaML() if L <= REPLICA_ML_MAX_L else None,
         "var": lambda L: VAR(),
+        "naive_mf": lambda L: NaiveMF(),
+        "tap": lambda L: TAP(),
+        "ml_kinetic": lambda L: MLKinetic(),
         "cnn": lambda L: cnn if L == cnn_L else None,
     }
     return {k: factories[k] for k in METHODS if k in wanted}
@@ -84,13 +96,16 @@ def evaluation_set(
     tau: float = 0.1,
     M: int = 50,
     mean_degree: float | None = None,
+    replicas: int = 0,
 ) -> tuple[np.ndarray, np.ndarray]:
     """n unseen lattices of ``family``, one instance each: X (n, L, M), y (n, K).
 
     Random lattices have ``default_edges(L)`` edges, or round(mean_degree L / 2) when ``mean_degree`` is given;
-    other families use their default parameters. Every lattice is randomly relabelled.
+    other families use their default parameters. Every lattice is randomly relabelled. ``replicas`` R > 0: heat-bath
+    dynamics averaged over R replicas (``simulate(mode="stochastic")``) instead of Eq. 1.
     """
-    rng = np.random.default_rng([seed, L, int(T * 1000), int(noise * 1e6), 7])
+    key = [seed, L, int(T * 1000), int(noise * 1e6), 7] + ([int(replicas)] if replicas else [])
+    rng = np.random.default_rng(key)
     if family == "random":
         E = default_edges(L) if mean_degree is None else int(round(mean_degree * L / 2))
         A = np.stack([make_lattice("random", L, rng, n_edges=min(E, L * (L - 1) // 2)) for _ in range(n)])
@@ -98,7 +113,11 @@ def evaluation_set(
         A = np.stack([make_lattice(family, L, rng) for _ in range(n)])
     p = [rng.permutation(L) for _ in range(n)]
     A = np.stack([a[np.ix_(q, q)] for a, q in zip(A, p)])
-    X = simulate(A, rng.choice(np.array([-1.0, 1.0]), (n, L)), T, tau, M)
+    s0 = rng.choice(np.array([-1.0, 1.0]), (n, L))
+    if replicas:
+        X = simulate(A, s0, T, tau, M, mode="stochastic", replicas=replicas, seed=int(rng.integers(2**62)))
+    else:
+        X = simulate(A, s0, T, tau, M)
     if noise > 0:
         X = X + noise * rng.standard_normal(X.shape)
     return X, np.stack([adjacency_to_pairs(a) for a in A])
@@ -116,44 +135,82 @@ def evaluate_grid(
     M: int = 50,
     progress: Callable[[dict], None] | None = None,
     mean_degree: float | None = None,
+    replicas: int = 0,
 ) -> list[dict[str, Any]]:
     """Every method on the same unseen instances of every (L, T, noise) cell.
 
     ``methods`` maps a name to a factory ``f(L) -> Reconstructor`` (None: not feasible at that L); methods whose
-    default rule is top-E are told each instance's true edge count. Returns rows
-    {L, T, noise, family, n, edges (mean), trivial accuracy, and per method: accuracy and ms per instance}.
+    default rule is top-E are told each instance's true edge count; ``replicas`` R > 0: heat-bath replica data,
+    and every method is told R (``replica_ml`` runs only then). Returns rows {L, T, noise, replicas, family, n,
+    edges (mean), trivial accuracy, and per method: accuracy, ms per instance, and in ``by_instance`` the accuracy
+    of each instance (for paired errors); for methods with probabilities, in ``honesty`` the entropy check
+    (``honesty``)}.
     """
     rows = []
     for L in Ls:
         for T in Ts:
             for noise in noises:
-                X, y = evaluation_set(L, T, noise, n, seed, family, tau, M, mean_degree)
+                X, y = evaluation_set(L, T, noise, n, seed, family, tau, M, mean_degree, replicas)
                 row: dict[str, Any] = {
                     "L": L,
                     "T": T,
                     "noise": noise,
+                    "replicas": int(replicas),
                     "family": family,
                     "n": n,
                     "edges": float(y.sum(1).mean()),
                     "trivial": float(1 - y.mean()),
                 }
+                by_instance: dict[str, list[float]] = {"trivial": (1 - y.mean(1)).tolist()}
+                honest: dict[str, dict[str, Any]] = {}
+                know: dict[str, Any] = {"T": T, "tau": tau} | ({"replicas": int(replicas)} if replicas else {})
                 for name, make in methods.items():
                     rec = make(L)
-                    if rec is None:
+                    if rec is None or (name == "replica_ml" and not replicas):
                         continue
                     t0 = time.perf_counter()
                     with warnings.catch_warnings():  # the CNN warns away from its training T: intended here
                         warnings.simplefilter("ignore")
                         if rec.default_rule == "top_e":  # told the true edge count
-                            pred = rec.predict(X, T=T, tau=tau, n_edges=y.sum(1))
+                            pred = rec.predict(X, n_edges=y.sum(1), **know)
                         else:
-                            pred = rec.predict(X, T=T, tau=tau)
+                            pred = rec.predict(X, **know)
                     row[name] = float((pred == y).mean())
                     row[f"{name}_ms"] = 1e3 * (time.perf_counter() - t0) / n
+                    by_instance[name] = (pred == y).mean(1).tolist()
+                    if rec.has_proba and rec.proba_ is not None:
+                        honest[name] = honesty(rec.proba_[..., 1], y)
+                row["by_instance"] = by_instance
+                row["honesty"] = honest
                 rows.append(row)
                 if progress:
                     progress(row)
     return rows
+
+
+def honesty(p_edge: np.ndarray, y: np.ndarray, confident: float = CONFIDENT) -> dict[str, Any]:
+    """Does a method's entropy tell its wrong pairs from its right ones? p(edge) (B, K), labels y (B, K).
+
+    Returns ``wrong`` (pairs decided wrongly by p > 1/2), ``entropy_wrong`` / ``entropy_right`` (mean entropy S of
+    each; None when there are none) and ``confident_wrong`` (share of the wrong pairs with S < ``confident``).
+    """
+    p = np.clip(np.asarray(p_edge, dtype=np.float64), 0.0, 1.0)
+    S = pair_entropy(np.stack([1.0 - p, p], axis=-1))
+    wrong = (p > 0.5) != np.asarray(y).astype(bool)
+    n_wrong = int(wrong.sum())
+    return {
+        "wrong": n_wrong,
+        "entropy_wrong": float(S[wrong].mean()) if n_wrong else None,
+        "entropy_right": float(S[~wrong].mean()) if n_wrong < S.size else None,
+        "confident_wrong": float((S[wrong] < confident).mean()) if n_wrong else None,
+    }
+
+
+def paired_margin(a: Sequence[float], b: Sequence[float]) -> dict[str, float]:
+    """Mean of the per-instance accuracy differences a - b and its standard error (the instances are paired)."""
+    d = np.asarray(a, dtype=np.float64) - np.asarray(b, dtype=np.float64)
+    se = float(d.std(ddof=1) / np.sqrt(d.size)) if d.size > 1 else 0.0
+    return {"margin": float(d.mean()), "se": se}
 
 
 def _check_cell(L: int, T: float, noise: float, n: int, family: str) -> None:
@@ -165,8 +222,8 @@ def _check_cell(L: int, T: float, noise: float, n: int, family: str) -> None:
         raise ValueError(f"T must be a finite temperature > 0, got {T!r}")
     if not (isinstance(noise, (int, float, np.number)) and np.isfinite(noise) and noise >= 0):
         raise ValueError(f"noise must be an observation noise sigma >= 0, got {noise!r}")
-    if family not in FAMILIES:
-        raise ValueError(f"unknown lattice family {family!r}; allowed: {', '.join(FAMILIES)}")
+    if family not in GENERATORS:
+        raise ValueError(f"unknown lattice family {family!r}; allowed: {', '.join(GENERATORS)}")
 
 
 def evaluate_unseen(

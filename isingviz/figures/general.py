@@ -73,7 +73,7 @@ def _family_key(family: str) -> tuple[int, str]:
 def general_cells(doc: Doc, family: str | None = None, L: int | None = None) -> list[dict[str, Any]]:
     """The cells (task results) of a general-sweep document, of one family and L when given, by family, L, T, noise."""
     rs = [r for r in results(doc) if family in (None, r["family"]) and L in (None, r["L"])]
-    return sorted(rs, key=lambda r: (_family_key(r["family"]), r["L"], r["T"], r["noise"]))
+    return sorted(rs, key=lambda r: (_family_key(r["family"]), r["L"], data_key(r), r["T"]))
 
 
 def general_choices(doc: Doc) -> dict[str, list[int]]:
@@ -115,7 +115,13 @@ def general_rows(doc: Doc, family: str | None = None, L: int | None = None) -> l
     out = []
     for r in general_cells(doc, family, L):
         row: dict[str, Any] = {} if family is not None else {"family": r["family"]}
-        row |= {"L": r["L"], "E": round(r["edges"], 1), "T": r["T"], "noise": r["noise"]}
+        row |= {
+            "L": r["L"],
+            "E": round(r["edges"], 1),
+            "T": r["T"],
+            "noise": r["noise"],
+            "R": r.get("replicas") or None,
+        }
         row["trivial"] = round(r["trivial"], 3)
         for m in methods:
             a = _acc(r, m)
@@ -127,8 +133,16 @@ def general_rows(doc: Doc, family: str | None = None, L: int | None = None) -> l
     return out
 
 
-def _noise_text(noise: float) -> str:
-    return f"noise {noise:g}" if noise else "clean (noise 0)"
+def data_key(r: Mapping[str, Any]) -> tuple[int, float]:
+    """What kind of data a cell holds: (R replicas, 0 for Eq. 1; observation noise sigma)."""
+    return int(r.get("replicas") or 0), float(r["noise"])
+
+
+def data_text(key: tuple[int, float]) -> str:
+    """A data kind as a panel title: "clean (noise 0)", "noise 0.001", "R = 100 replicas", ..."""
+    R, noise = key
+    text = f"noise {noise:g}" if noise else ("clean (noise 0)" if not R else "")
+    return f"R = {R} replicas" + (f", {text}" if text else "") if R else text
 
 
 def general_figure(doc: Doc, family: str = "random", L: int = 12) -> go.Figure:
@@ -137,11 +151,11 @@ def general_figure(doc: Doc, family: str = "random", L: int = 12) -> go.Figure:
     cells = general_cells(doc, family, L)
     if not cells:
         return empty_figure(title)
-    noises = sorted({r["noise"] for r in cells})
-    fig = make_subplots(rows=1, cols=len(noises), shared_yaxes=True, subplot_titles=[_noise_text(n) for n in noises])
+    kinds = sorted({data_key(r) for r in cells})
+    fig = make_subplots(rows=1, cols=len(kinds), shared_yaxes=True, subplot_titles=[data_text(k) for k in kinds])
     shown: set[str] = set()
-    for c, noise in enumerate(noises, start=1):
-        cs = [r for r in cells if r["noise"] == noise]
+    for c, kind in enumerate(kinds, start=1):
+        cs = [r for r in cells if data_key(r) == kind]
         Ts = [r["T"] for r in cs]
         for m in general_methods(doc):
             ys = [_acc(r, m) for r in cs]
@@ -190,15 +204,15 @@ def general_advantage_figure(doc: Doc, family: str = "random") -> go.Figure:
     others = [m for m in general_methods(doc) if not m.startswith("general")]
     if all(_acc(r, "general") is None for r in cells):
         return empty_figure(title)
-    noises = sorted({r["noise"] for r in cells})
+    kinds = sorted({data_key(r) for r in cells})
     Ls, Ts = sorted({r["L"] for r in cells}), sorted({r["T"] for r in cells})
-    fig = make_subplots(rows=1, cols=len(noises), shared_yaxes=True, subplot_titles=[_noise_text(n) for n in noises])
+    fig = make_subplots(rows=1, cols=len(kinds), shared_yaxes=True, subplot_titles=[data_text(k) for k in kinds])
     diffs = []
-    for c, noise in enumerate(noises, start=1):
+    for c, kind in enumerate(kinds, start=1):
         z = np.full((len(Ls), len(Ts)), np.nan)
         text = [[""] * len(Ts) for _ in Ls]
         hover = [["no result"] * len(Ts) for _ in Ls]
-        for r in (r for r in cells if r["noise"] == noise):
+        for r in (r for r in cells if data_key(r) == kind):
             i, j = Ls.index(r["L"]), Ts.index(r["T"])
             g, (b, best) = _acc(r, "general"), _best_methods(r, others)
             if g is None or b is None:
@@ -222,7 +236,7 @@ def general_advantage_figure(doc: Doc, family: str = "random") -> go.Figure:
             hovertemplate="%{customdata}<extra></extra>",
             colorscale="PiYG",
             zmid=0,
-            showscale=c == len(noises),
+            showscale=c == len(kinds),
             colorbar={"title": {"text": "Δ accuracy"}},
         )
         fig.add_trace(heat, row=1, col=c)
@@ -232,6 +246,28 @@ def general_advantage_figure(doc: Doc, family: str = "random") -> go.Figure:
     fig.update_yaxes(type="category")
     note = "green: the general model is ahead; * general below the trivial 'no edge' guess"
     return fig.update_layout(title=f"{title}<br><sup>{note}</sup>", height=max(320, 45 * len(Ls) + 170), **TWO_LINES)
+
+
+CHECK_TEXT = {
+    "trivial_ok": "at least the trivial guess",
+    "anchor_ok": "at least the best non-learned anchor (inversion, binary decoder)",
+    "entropy_ok": "wrong pairs less certain than right ones",
+    "confident_ok": "at most 20 % of wrong pairs confident (S < 0.1)",
+}
+
+
+def general_checks_rows(doc: Doc) -> list[dict[str, Any]]:
+    """The "never confidently worse than guessing" checks: per test, cells passed of cells tested, for the general
+    model with its confidence head and for the network alone (``summary.checks``)."""
+    checks = (doc.get("summary") or {}).get("checks") or {}
+    rows = []
+    for test, text in CHECK_TEXT.items():
+        row: dict[str, Any] = {"check (within 0.01 + 2 paired SE)": text}
+        for name, label in (("general", "with head"), ("general_raw", "network alone")):
+            c = (checks.get(name) or {}).get(test)
+            row[label] = f"{c['passed']} / {c['cells']}" if isinstance(c, Mapping) else None
+        rows.append(row)
+    return rows if checks else []
 
 
 def general_wins_text(doc: Doc) -> str:
@@ -279,11 +315,12 @@ def _calibration_title(name: str, cal: Mapping[str, Any]) -> str:
     return f"{name}<br><sup>{'; '.join(parts)}</sup>" if parts else name
 
 
-def reliability_figure(cal: Mapping[str, Any] | None) -> go.Figure:
+def reliability_figure(cal: Mapping[str, Any] | None, before: Mapping[str, Any] | None = None) -> go.Figure:
     """Reliability diagram of the general model's p(edge): per bin of p, the mean p vs the observed edge frequency.
 
     Points on the diagonal are calibrated (of the pairs given p = 0.3, 30 % are edges). Grey bars: pairs per bin
-    (right axis). ``cal``: a calibration block, ``{"reliability": [{"bin", "count", "mean_p", "edge_frequency"}]}``.
+    (right axis). ``cal``: a calibration block, ``{"reliability": [{"bin", "count", "mean_p", "edge_frequency"}]}``;
+    ``before``: the same pairs read by the network without its confidence head (a second, dotted line).
     """
     bins = [b for b in (cal or {}).get("reliability") or [] if b.get("count")]
     if not bins:
@@ -300,13 +337,20 @@ def reliability_figure(cal: Mapping[str, Any] | None) -> go.Figure:
         x=[b["mean_p"] for b in bins],
         y=[b["edge_frequency"] for b in bins],
         mode="lines+markers",
-        name="general model",
+        name="general model (with its head)" if before else "general model",
         line={"color": COLORS["general"]},
         customdata=[[b["bin"][0], b["bin"][1], b["count"]] for b in bins],
         hovertemplate="p(edge) in [%{customdata[0]:.1f}, %{customdata[1]:.1f}): %{customdata[2]} pairs<br>"
         "mean p %{x:.3f}<br>edge frequency %{y:.3f}<extra></extra>",
     )
     fig.add_trace(points, secondary_y=False)
+    old = [b for b in (before or {}).get("reliability") or [] if b.get("count")]
+    if old:
+        acc = _acc(before or {}, "accuracy")
+        name = "network alone (before the head)" + (f", accuracy {acc:.3f}" if acc is not None else "")
+        fig.add_trace(go.Scatter(x=[b["mean_p"] for b in old], y=[b["edge_frequency"] for b in old],
+                                 mode="lines+markers", name=name, line={"color": COLORS["general"], "dash": "dot"},
+                                 opacity=0.6), secondary_y=False)  # fmt: skip
     fig.update_xaxes(title_text="predicted p(edge), mean in bin", range=[0, 1])
     fig.update_yaxes(title_text="observed edge frequency", range=[0, 1.02], secondary_y=False)
     fig.update_yaxes(title_text="pairs", showgrid=False, rangemode="tozero", secondary_y=True)

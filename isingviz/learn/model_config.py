@@ -49,6 +49,7 @@ class ModelConfig:
     time_bins: int = 0  # spin_time_cnn: average the conv features into this many time bins (0: keep all)
     dropout: float = 0.0  # dropout before the output layer
     rounds: int = 2  # general: refinement rounds of the pair network (CNNs ignore it)
+    head: bool = False  # general: a confidence head on the logits (calibration, replica data; learn.general.head)
 
     @property
     def K(self) -> int:
@@ -75,7 +76,8 @@ class ModelConfig:
 
         Allowed: arch in ARCHITECTURES + GENERAL_ARCHITECTURES, encoding in ENCODINGS, 2 <= L <= 64,
         2 <= M <= M_MAX, 0 < tau <= 1, 1 to CHANNELS_COUNT_MAX channels of 1..CHANNEL_MAX, kernel 1..KERNEL_MAX,
-        hidden 1..HIDDEN_MAX, squeeze 0..SQUEEZE_MAX, time_bins 0..M, dropout in [0, 1), rounds 0..ROUNDS_MAX.
+        hidden 1..HIDDEN_MAX, squeeze 0..SQUEEZE_MAX, time_bins 0..M, dropout in [0, 1), rounds 0..ROUNDS_MAX,
+        head a bool.
         The parameter count is checked by ``networks.check_size``.
         """
         check_choice("model arch", self.arch, ARCHITECTURES + GENERAL_ARCHITECTURES)
@@ -90,3 +92,5 @@ class ModelConfig:
         check_int("model time_bins", self.time_bins, 0, self.M)
         check_float("model dropout", self.dropout, 0.0, 1.0, hi_open=True)
         check_int("model rounds", self.rounds, 0, ROUNDS_MAX)
+        if not isinstance(self.head, bool):
+            raise ValueError(f"model head must be true or false, got {type(self.head).__name__}")

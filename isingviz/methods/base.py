@@ -23,6 +23,8 @@ from typing import Any, ClassVar, Literal
 
 import numpy as np
 
+from ..limits import NOISE_MAX, REPLICAS_MAX, check_float, check_int
+
 Rule = Literal["threshold", "top_e"]
 RULES = ("threshold", "top_e")
 SATURATED = 1.0 - 1e-12  # |r| above this: tanh is saturated, artanh(r) carries no usable information
@@ -35,6 +37,7 @@ KNOWLEDGE: dict[str, str] = {
     "candidates": "(N, L, L) candidate lattices, one of which made each instance",
     "groups": "(B,) label per instance; instances with the same label share a lattice (pooled methods)",
     "noise": "observation noise sigma >= 0, if known",
+    "replicas": "R >= 1, the number of heat-bath replicas averaged into each instance (stochastic data)",
     "n_edges": "edge count E of each instance's lattice, a scalar or (B,) (used by the top_e rule)",
 }
 
@@ -72,6 +75,11 @@ def check_tau(tau: Any) -> float:
     if not ok or not np.isfinite(tau) or not 0 < tau <= 1:
         raise ValueError(f"time step tau must satisfy 0 < tau <= 1, got {tau!r}")
     return float(tau)
+
+
+def check_replicas(R: Any) -> int:
+    """R, the heat-bath replicas averaged into each instance: an integer from 1 to ``REPLICAS_MAX``."""
+    return check_int("replicas R", R, 1, REPLICAS_MAX)
 
 
 def check_n_edges(n_edges: Any, B: int, K: int) -> np.ndarray:
@@ -210,6 +218,10 @@ class Reconstructor:
             know["T"] = check_T(know.get("T"))
         if "tau" in self.needs or know.get("tau") is not None:
             know["tau"] = check_tau(know.get("tau"))
+        if know.get("replicas") is not None:
+            know["replicas"] = check_replicas(know["replicas"])
+        if know.get("noise") is not None:
+            know["noise"] = check_float("observation noise sigma", know["noise"], 0.0, NOISE_MAX)
         return know
 
     def fit(self, instances: Any, **knowledge: Any) -> Reconstructor:

@@ -15,16 +15,13 @@ from typing import Any
 import numpy as np
 import torch
 
+from ..heatbath import flip_moves, subset_masks
+from ..lattice import embed_rows, others_index
 from .base import Reconstructor, increments, pair_values
-from .physics import embed_rows, inversion_rows, others_index
+from .physics import inversion_rows
 
 COMBINES = ("product", "mean", "and", "or")
 _CLIP = 1e-12  # directed marginals are kept in [1e-12, 1 - 1e-12] before they are combined
-
-
-def subset_masks(n: int) -> np.ndarray:
-    """All 2^n subsets of n items as 0/1 rows (2^n, n) float64; bit j of the row index is item j."""
-    return ((np.arange(2**n)[:, None] >> np.arange(n)) & 1).astype(np.float64)
 
 
 def _noise_var(best_cost: np.ndarray, n_steps: int, floor: float) -> np.ndarray:
@@ -59,17 +56,6 @@ def exhaustive_rows(
     cmin = cost.min(axis=1, keepdims=True)
     w = np.exp(-(cost - cmin) / (2.0 * _noise_var(cmin, S, floor)))  # (N, P), best = 1
     return masks[cost.argmin(axis=1)], (w @ masks) / w.sum(axis=1, keepdims=True)
-
-
-def flip_moves(n: int, depth: int) -> np.ndarray:
-    """Moves of a local search over n bits: all single flips, plus all pairs of flips when depth = 2; (Q, n)."""
-    moves = [np.eye(n)]
-    if depth >= 2:
-        i, j = np.triu_indices(n, 1)
-        two = np.zeros((i.size, n))
-        two[np.arange(i.size), i] = two[np.arange(i.size), j] = 1.0
-        moves.append(two)
-    return np.concatenate(moves)
 
 
 def _move_costs(

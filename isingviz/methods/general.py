@@ -63,29 +63,39 @@ def as_general_net(model: Any = None) -> nn.Module:
 class General(Reconstructor):
     """The general model (``isingviz.learn.general.net``): any L and M, one instance, knows T and tau.
 
-    Score = the network's pair probability of an edge; rule: threshold 1/2 (argmax). ``threads`` (default 1)
-    is the torch CPU thread count while predicting. ``rounds`` (default: the model's) runs fewer or more
-    refinement rounds: every round's output was trained, so fewer rounds trade accuracy for time. ``model``
-    defaults to the shipped ``models/general.safetensors`` (loaded once per process).
+    Score = the network's pair probability of an edge; rule: threshold 1/2 (argmax). A model with a confidence
+    head (``isingviz.learn.general.head``) corrects its logits with it (``use_head=False``: the network alone);
+    told ``replicas=R``, the head reads heat-bath replica means with the replica decoder beside the network.
+    ``threads`` (default 1) is the torch CPU thread count while predicting. ``rounds`` (default: the model's)
+    runs fewer or more refinement rounds: every round's output was trained, so fewer rounds trade accuracy for
+    time. ``model`` defaults to the shipped ``models/general.safetensors`` (loaded once per process).
     """
 
     name = "general"
     needs = ("T", "tau")
     has_proba = True
 
-    def __init__(self, model: Any = None, threads: int | None = 1, batch: int = 64, rounds: int | None = None) -> None:
+    def __init__(
+        self,
+        model: Any = None,
+        threads: int | None = 1,
+        batch: int = 64,
+        rounds: int | None = None,
+        use_head: bool = True,
+    ) -> None:
         self.model = as_general_net(model)
         if rounds is not None and not 0 <= rounds <= 16:
             raise ValueError(f"rounds must be in 0..16 or None, got {rounds}")
-        self.threads, self.batch, self.rounds = threads, batch, rounds
+        self.threads, self.batch, self.rounds, self.use_head = threads, batch, rounds, bool(use_head)
 
     def __repr__(self) -> str:
-        return f"General(threads={self.threads!r}, rounds={self.rounds!r})"
+        return f"General(threads={self.threads!r}, rounds={self.rounds!r}, use_head={self.use_head!r})"
 
     def _fit(self, x: np.ndarray, know: dict[str, Any]) -> tuple[np.ndarray, np.ndarray]:
         p1 = predict_edge_proba(
-            self.model, x, know["T"], know["tau"], threads=self.threads, batch=self.batch, rounds=self.rounds
-        )
+            self.model, x, know["T"], know["tau"], threads=self.threads, batch=self.batch, rounds=self.rounds,
+            replicas=know.get("replicas"), use_head=self.use_head,
+        )  # fmt: skip
         return p1, np.stack([1.0 - p1, p1], axis=-1)
 
 
@@ -98,9 +108,13 @@ def predict_edge_proba(
     threads: int | None = 1,
     batch: int = 64,
     rounds: int | None = None,
+    replicas: int | None = None,
+    use_head: bool = True,
 ) -> np.ndarray:
     """Instances (B, L, M) at T (scalar or (B,)) -> p(edge) (B, K) float64, in eval mode, ``batch`` at a time;
-    ``rounds`` overrides the model's refinement rounds (the network is not modified: it may be shared)."""
+    ``rounds`` overrides the model's refinement rounds (the network is not modified: it may be shared);
+    ``replicas``: R of heat-bath replica data (read by the confidence head, if the model has one; ``use_head``
+    False bypasses it)."""
     x = np.asarray(x, dtype=np.float64)
     if x.ndim != 3:
         raise ValueError(f"instances must have shape (B, L, M), got {x.shape}")
@@ -115,7 +129,8 @@ def predict_edge_proba(
     try:
         out = []
         for i in range(0, x.shape[0], batch):
-            out.append(model(x[i : i + batch], T_arr[i : i + batch], tau, rounds)[..., 1].exp().double().numpy())
+            logp = model(x[i : i + batch], T_arr[i : i + batch], tau, rounds, replicas=replicas, use_head=use_head)
+            out.append(logp[..., 1].exp().double().numpy())
     finally:
         if was:
             model.train()

@@ -20,8 +20,8 @@ from typing import Any
 
 import numpy as np
 
+from ..lattice import embed_rows, others_index
 from .base import Reconstructor, check_groups, fit_pooled, increments, pair_values, svd_lstsq
-from .physics import embed_rows, others_index
 
 
 def naive_mf_couplings(s: np.ndarray, r: np.ndarray, rcond: float = 1e-10) -> tuple[np.ndarray, np.ndarray]:

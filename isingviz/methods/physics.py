@@ -11,21 +11,8 @@ from typing import Any
 import numpy as np
 
 from ..dynamics import simulate
-from ..lattice import adjacency_to_pairs, validate_adjacency
+from ..lattice import adjacency_to_pairs, embed_rows, others_index, validate_adjacency
 from .base import SATURATED, Reconstructor, increments, pair_values
-
-
-def others_index(L: int) -> np.ndarray:
-    """(L, L-1): row i lists the spins j != i in increasing order."""
-    return np.array([[j for j in range(L) if j != i] for i in range(L)], dtype=np.int64).reshape(L, L - 1)
-
-
-def embed_rows(a: np.ndarray) -> np.ndarray:
-    """Row coefficients over the other spins (B, L, L-1) -> matrices (B, L, L) with a zero diagonal."""
-    B, L = a.shape[:2]
-    W = np.zeros((B, L, L), dtype=a.dtype)
-    W[:, np.arange(L)[:, None], others_index(L)] = a
-    return W
 
 
 def inversion_rows(

@@ -40,6 +40,7 @@ from .cnn import CNN
 from .general import General
 from .kinetic import TAP, MLKinetic, NaiveMF
 from .physics import Inversion, Template
+from .replica import ReplicaML
 from .stats import VAR, Correlation, CorrelationDiff
 from .trivial import Trivial
 
@@ -59,6 +60,7 @@ __all__ = [
     "NaiveMF",
     "Reconstruction",
     "Reconstructor",
+    "ReplicaML",
     "Template",
     "Trivial",
     "apply_rule",
@@ -74,6 +76,7 @@ METHODS: dict[str, type[Reconstructor]] = {
     for cls in (
         Inversion,
         BinaryML,
+        ReplicaML,
         Template,
         VAR,
         Correlation,

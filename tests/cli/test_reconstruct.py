@@ -54,6 +54,25 @@ def test_any_method_on_an_npz_instance_with_a_json_edge_list(capsys, recording):
     assert doc["about"]["instance"] == 1 and len(doc["pairs"]) == 45
 
 
+def test_a_replica_recording_with_its_replica_count(capsys, tmp_path):
+    A = random_lattice(8, 10, seed=2)
+    s0 = np.random.default_rng(3).choice([-1.0, 1.0], 8)
+    np.savetxt(tmp_path / "replicas.csv", simulate(A, s0, 1.0, 0.1, 50, mode="stochastic", replicas=1000, seed=4),
+               delimiter=",")  # fmt: skip
+    out = tmp_path / "edges.json"
+    rc, text, err = run(capsys, tmp_path / "replicas.csv", "--method", "replica_ml", "--T", 1, "--replicas", 1000,
+                        "--out", out)  # fmt: skip
+    assert rc == 0, err
+    doc = json.loads(out.read_text())
+    assert doc["about"]["replicas"] == 1000 and doc["about"]["method"] == "replica_ml"
+    pred = np.array([p["edge"] for p in doc["pairs"]])
+    assert np.mean(pred == adjacency_to_pairs(A)) > np.mean(adjacency_to_pairs(A) == 0)  # reads more than "no edge"
+    rc, _, err = run(capsys, tmp_path / "replicas.csv", "--method", "replica_ml", "--T", 1)
+    assert rc == 2 and "needs --replicas" in err
+    rc, _, err = run(capsys, tmp_path / "replicas.csv", "--T", 1, "--replicas", 0)
+    assert rc == 2 and "replicas R must be" in err
+
+
 @pytest.mark.parametrize(
     ("args", "message"),
     [

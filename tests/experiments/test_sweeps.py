@@ -50,7 +50,10 @@ TINY = {
     "baselines": {"T": [1.0], "noise": [0.0, 1e-3], "n_instances": 6, "pool_per_lattice": 4, "n_unseen_lattices": 2},
     "general": {  # the shipped model on two cells; the models folder of the fixture is empty, so no CNN
         "n": 2,
-        "grids": [{"families": ["random"], "L": [8, 12], "T": [1.0], "noise": [1e-3]}],
+        "grids": [
+            {"families": ["random"], "L": [8, 12], "T": [1.0], "noise": [1e-3]},
+            {"families": ["star"], "L": [8], "T": [1.0], "noise": [0.0], "replicas": [100]},
+        ],
         "model_file": str(ROOT / "models" / "general.safetensors"),
     },
 }
@@ -81,8 +84,9 @@ KEYS = {  # documented result keys of each sweep's (last-stage) task
     "fig3": {"T", "variant", "encoding", "init", "n_train", "epochs", "test", "general", "history", "capped"},
     "fig4": {"variant", "n_lattices", "n_train_asked", "n_train", "n_test", "capped", "test", "general", "history"},
     "baselines": {"lattices", "T", "noise", "n_instances", "trivial_accuracy", "rows", "best", "best_per_instance"},
-    "general": {"L", "T", "noise", "family", "n", "edges", "trivial", "general", "general_ms", "inversion",
-                "inversion_ms", "binary_ml", "var", "general_r1", "calibration"},
+    "general": {"L", "T", "noise", "replicas", "family", "n", "edges", "trivial", "general", "general_ms",
+                "inversion", "inversion_ms", "binary_ml", "var", "naive_mf", "tap", "ml_kinetic", "general_r1",
+                "calibration", "by_instance", "honesty", "checks"},
 }  # fmt: skip
 
 
@@ -145,25 +149,40 @@ def test_capped_sizes_are_recorded(docs):
 def test_general_sweep_rows_calibration_and_summary(docs):
     out, all_docs = docs
     doc = all_docs["general"]
-    assert doc["sweep"] == "general" and len(doc["tasks"]) == 2
+    assert doc["sweep"] == "general" and len(doc["tasks"]) == 3
     rows = SWEEPS["general"].rows(doc)
-    assert [r["L"] for r in rows] == [8, 12] and all("calibration" not in r for r in rows)
+    assert [(r["family"], r["L"], r["replicas"]) for r in rows] == [
+        ("random", 8, 0),
+        ("random", 12, 0),
+        ("star", 8, 100),
+    ]
+    assert all(k not in r for r in rows for k in ("calibration", "by_instance", "honesty", "checks"))
     for r in rows:
         assert 0 <= r["general"] <= 1 and 0 <= r["inversion"] <= 1 and 0 < r["trivial"] < 1
-        assert r["family"] == "random" and r["n"] == 2 and r["general_ms"] > 0 and "cnn" not in r
-    assert [int(r["L"]) for r in csv.DictReader(result_paths("general", True, out)[1].open())] == [8, 12]
+        assert r["n"] == 2 and r["general_ms"] > 0 and "cnn" not in r
+        assert r["margin_trivial"] == pytest.approx(r["general"] - r["trivial"]) and r["se_trivial"] >= 0
+        assert ("replica_ml" in r) == (r["replicas"] > 0)  # the replica decoder reads replica data only
+    assert [int(r["L"]) for r in csv.DictReader(result_paths("general", True, out)[1].open())] == [8, 12, 8]
     for t in doc["tasks"]:
-        c, L = t["result"]["calibration"], t["result"]["L"]
+        res, L = t["result"], t["result"]["L"]
+        c = res["calibration"]
         assert sum(c["count"]) == c["pairs"] == 2 * L * (L - 1) // 2 and c["n_kept"][-1] == c["pairs"]
-        assert c["correct"] == round(t["result"]["general"] * c["pairs"])  # the timed forward pass, same p(edge)
+        assert c["correct"] == round(res["general"] * c["pairs"])  # the timed forward pass, same p(edge)
+        assert np.mean(res["by_instance"]["general"]) == pytest.approx(res["general"])
+        h = res["honesty"]["general"]
+        assert h["wrong"] == c["pairs"] - c["correct"]
+        assert set(res["checks"]["general"]) >= {"trivial_ok", "anchor_ok", "vs_trivial", "vs_anchor", "anchor"}
     s = doc["summary"]
-    assert s["methods"] == ["general", "general_r1", "inversion", "binary_ml", "var"]
+    assert s["methods"][0] == "general"
+    assert {"inversion", "binary_ml", "replica_ml", "var", "naive_mf", "tap", "ml_kinetic"} <= set(s["methods"])
     assert s["model"]["path"] == "models/general.safetensors" and s["model"]["parameters"] > 0
     assert s["model"]["training_distribution"]["L_max"] >= 12
-    assert s["calibration"]["pairs"] == 2 * 66 and s["calibration_all"]["pairs"] == 2 * (28 + 66)
+    assert s["calibration"]["pairs"] == 2 * 66 and s["calibration_all"]["pairs"] == 2 * (28 + 66 + 28)
     assert {"reliability", "coverage", "pairs", "accuracy"} == set(s["calibration_all"])
-    assert set(s["wins"]) == {"general_r1", "inversion", "binary_ml", "var"}
-    assert all(sum(w.values()) == 2 for w in s["wins"].values())
+    assert set(s["wins"]) == set(s["methods"]) - {"general"}
+    assert all(sum(w.values()) == (1 if m == "replica_ml" else 3) for m, w in s["wins"].items())
+    tested = s["checks"]["general"]["trivial_ok"]
+    assert tested["cells"] == 3 and tested["passed"] + len(tested["failed"]) == 3
 
 
 def test_general_sweep_without_a_model_says_how_to_make_it(tmp_path, monkeypatch, capsys):

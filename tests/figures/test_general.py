@@ -149,11 +149,11 @@ def test_methods_choices_and_default():
 def test_rows_match_the_cells_with_missing_methods_as_none():
     doc = general_doc()
     rows = efg.general_rows(doc, "random", 12)
-    cells = sorted(cells_of(doc, "random", 12), key=lambda r: (r["T"], r["noise"]))
+    cells = sorted(cells_of(doc, "random", 12), key=lambda r: (r["noise"], r["T"]))  # by kind of data, then T
     assert len(rows) == len(cells) == 8
-    assert list(rows[0]) == ["L", "E", "T", "noise", "trivial", *METHODS, "best", "general ms"]
+    assert list(rows[0]) == ["L", "E", "T", "noise", "R", "trivial", *METHODS, "best", "general ms"]
     for row, c in zip(rows, cells):
-        assert (row["L"], row["T"], row["noise"], row["E"]) == (12, c["T"], c["noise"], 25.0)
+        assert (row["L"], row["T"], row["noise"], row["E"], row["R"]) == (12, c["T"], c["noise"], 25.0, None)
         assert row["trivial"] == round(c["trivial"], 3) == 0.621
         for m in METHODS:
             assert row[m] == round(c[m], 3)
@@ -261,3 +261,28 @@ def test_sweep_figure_dispatches_and_no_random_L12_does_not_crash():
     assert is_empty(ef.sweep_figure(empty))
     with pytest.raises(ValueError, match="general"):
         ef.sweep_figure({"sweep": "nope"})
+
+
+def test_replica_cells_get_their_own_panel_and_the_checks_table_reads_the_summary():
+    doc = general_doc()
+    extra = {**cell("random", 12, 1.0, 0.0), "replicas": 100}
+    doc["tasks"].append({"stage": 0, "config": {}, "seconds": 1.0, "result": extra})
+    titles = [a.text for a in efg.general_figure(doc, "random", 12).layout.annotations]
+    assert titles == ["clean (noise 0)", "noise 0.001", "R = 100 replicas"]
+    assert [r["R"] for r in efg.general_rows(doc, "random", 12)][-1] == 100
+    assert efg.general_checks_rows(doc) == []  # no checks in this summary: no table
+    doc["summary"]["checks"] = {
+        "general": {t: {"cells": 9, "passed": 8, "failed": [{}]} for t in efg.CHECK_TEXT},
+        "general_raw": {"trivial_ok": {"cells": 9, "passed": 5, "failed": [{}] * 4}},
+    }
+    rows = efg.general_checks_rows(doc)
+    assert [r["with head"] for r in rows] == ["8 / 9"] * 4
+    assert [r["network alone"] for r in rows] == ["5 / 9", None, None, None]
+
+
+def test_reliability_before_and_after_the_head():
+    cal = calibration()
+    fig = efg.reliability_figure(cal, before=calibration(drop=(3,)))
+    names = [t.name for t in fig.data]
+    assert names[2] == "general model (with its head)" and names[3].startswith("network alone (before the head)")
+    assert len(efg.reliability_figure(cal).data) == 3  # without a before: as it was

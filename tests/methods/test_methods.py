@@ -65,7 +65,7 @@ def general_net():
 
 def test_registry_has_every_method() -> None:
     want = {"inversion", "binary_ml", "template", "var", "correlation", "correlation_diff"}
-    want |= {"naive_mf", "tap", "ml_kinetic", "trivial", "cnn", "general"}
+    want |= {"naive_mf", "tap", "ml_kinetic", "trivial", "cnn", "general", "replica_ml"}
     assert set(METHODS) == want
     info = {row["name"]: row for row in method_info()}
     assert info["template"]["needs"] == ["candidates", "T", "tau"] and info["var"]["default_rule"] == "top_e"
@@ -75,7 +75,7 @@ def test_registry_has_every_method() -> None:
 @pytest.mark.parametrize("name", sorted(METHODS))
 def test_contract(name: str, lattices: np.ndarray, cnn_model, general_net) -> None:
     X = instances(lattices[0], 3, T=1.0)  # (3, L, M)
-    know = dict(T=1.0, tau=TAU, candidates=lattices, groups=[0, 0, 1], noise=0.0)
+    know = dict(T=1.0, tau=TAU, candidates=lattices, groups=[0, 0, 1], noise=0.0, replicas=1000)
     params = {"model": cnn_model} if name == "cnn" else {"model": general_net} if name == "general" else {}
     method = make_method(name, **params)
     assert isinstance(method, Reconstructor) and method.name == name
@@ -238,6 +238,11 @@ def test_trivial_is_no_edge_anywhere(lattices: np.ndarray) -> None:
         (lambda X: reconstruct("correlation", X, n_edges=E, groups=[0]), "one label per instance"),
         (lambda X: reconstruct("binary_ml", X, T=1.0, tau=TAU, combine="xor"), "combine must be"),
         (lambda X: reconstruct("cnn", X, model=object()), "needs a LoadedModel"),
+        (lambda X: reconstruct("replica_ml", X, T=1.0, tau=TAU), "needs replicas"),
+        (lambda X: reconstruct("replica_ml", X, T=1.0, tau=TAU, replicas=0), "replicas R must be"),
+        (lambda X: reconstruct("replica_ml", X, T=1.0, tau=TAU, replicas=2.5), "replicas R must be"),
+        (lambda X: reconstruct("replica_ml", X, T=1.0, tau=TAU, replicas=10, prior=1.0), "prior"),
+        (lambda X: reconstruct("inversion", X, T=1.0, tau=TAU, noise=-1.0), "noise sigma"),
     ],
 )
 def test_bad_inputs_are_refused(call, match: str, lattices: np.ndarray) -> None:

@@ -37,6 +37,8 @@ import math
 import numpy as np
 import torch
 
+from ... import heatbath
+
 EPS = 1e-12  # |r| > 1 - EPS: saturated step (tanh carries no usable information)
 LAMBDAS = (1.0, 10.0)  # fixed ridge levels (absolute; the weighted Gram matrix has scale ~ S)
 PRIOR_VARS = (0.25, 0.025)  # empirical-Bayes ridge priors on a coupling
@@ -328,10 +330,8 @@ def max_marginal_llr(
 
 @functools.lru_cache(maxsize=16)
 def subset_masks(n: int) -> np.ndarray:
-    """All 2^n subsets of n items as 0/1 rows (2^n, n) float64; bit u of the row index is item u (cached and
-    read-only)."""
-    codes = np.arange(2**n)[:, None]
-    return _frozen(((codes >> np.arange(n)) & 1).astype(np.float64))
+    """``isingviz.heatbath.subset_masks`` (bit u of the row index is item u), cached and read-only."""
+    return _frozen(heatbath.subset_masks(n))
 
 
 @functools.lru_cache(maxsize=16)

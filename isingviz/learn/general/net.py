@@ -205,6 +205,10 @@ class GeneralNet(nn.Module):
         n1 = H + 2 * H + 2 * N_ROUND + N_GLOBAL + 1
         self.refine = _mlp(n1, H, H)
         self.read = nn.Linear(H, 1)
+        if cfg.head:
+            from .head import ConfidenceHead
+
+            self.head = ConfidenceHead()
 
     def pair_logits(self, x: Any, T: Any, tau: float, rounds: int | None = None) -> list[torch.Tensor]:
         """Logits z (B, L, L) (symmetric, zero diagonal) after the first stage and after each round (``rounds``,
@@ -214,6 +218,14 @@ class GeneralNet(nn.Module):
 
     def _pair_logits(self, x: Any, T: Any, tau: float, rounds: int | None = None) -> tuple[int, list[torch.Tensor]]:
         """L and the logits (B, K) of the pairs i < j after the first stage and after each round."""
+        L, zs, _ = self.logits_and_context(x, T, tau, rounds)
+        return L, zs
+
+    def logits_and_context(
+        self, x: Any, T: Any, tau: float, rounds: int | None = None
+    ) -> tuple[int, list[torch.Tensor], np.ndarray]:
+        """``_pair_logits`` plus the per-instance features (B, N_GLOBAL): log T / 3, the log pooled residual
+        variance of the best 0/1 sets (how far the data are from Eq. 1: noise, replicas), (L-1)/(M-1), log L / 3."""
         x, T = gf.check_inputs(x, T, tau)
         B, L, M = x.shape
         check_memory(forward_bytes(B, L, M), f"the general model on {B:,} instances of L = {L}, M = {M}")
@@ -244,12 +256,24 @@ class GeneralNet(nn.Module):
             h = h + _run_mlp(self.refine, step)
             z = z + nn.functional.linear(h, self.read.weight, self.read.bias)[..., 0]
             out.append(z)
-        return L, out
+        return L, out, f["glob"]
 
-    def forward(self, x: Any, T: Any, tau: float, rounds: int | None = None) -> torch.Tensor:
+    def forward(
+        self, x: Any, T: Any, tau: float, rounds: int | None = None, replicas: int | None = None, use_head: bool = True
+    ) -> torch.Tensor:
         """Instances x (B, L, M), T scalar or (B,), tau -> log-probabilities (B, K, 2) (index 1 = edge);
-        ``rounds`` overrides the number of refinement rounds."""
-        return _pairs_to_logp(self._pair_logits(x, T, tau, rounds)[1][-1])
+        ``rounds`` overrides the number of refinement rounds. With a confidence head (``config.head``) and
+        ``use_head``, the logits go through it; ``replicas``: R for heat-bath replica means (None: Eq. 1 data)."""
+        _, zs, glob = self.logits_and_context(x, T, tau, rounds)
+        z = zs[-1]
+        head = getattr(self, "head", None)
+        if head is not None and use_head:
+            from .head import head_inputs, replica_logits
+
+            xs, Ts = gf.check_inputs(x, T, tau)
+            z_rep = replica_logits(xs, Ts, tau, replicas) if replicas is not None else None
+            z = head(head_inputs(z, glob, z_rep, replicas), z)
+        return _pairs_to_logp(z)
 
 
 def _pairs_to_logp(zk: torch.Tensor) -> torch.Tensor:

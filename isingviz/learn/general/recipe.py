@@ -5,15 +5,17 @@
 ``recipe_overrides`` goes back; ``reproduce_command`` is the CLI line that repeats a run; ``general_metadata`` is
 the model file's metadata (training distribution, history, metrics, notes with that command);
 ``train_and_save_general`` trains (``train.train_general``), optionally continuing from a model file, with
-step / time limits, and saves the best model.
+step / time limits, and saves the best model; ``train_and_save_head`` gives a trained model its confidence head
+(``python -m isingviz train-head``).
 """
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import os
 import time
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import Any
 
@@ -21,6 +23,7 @@ from ...limits import STEPS_MAX, THREADS_MAX, check_float, check_int
 from ..networks import n_parameters
 from ..store import SUFFIX, load_model, save_model
 from ..train import ProgressFn, StopFlag, TrainResult, _stop_requested
+from .head import HeadTrainConfig
 from .train import GeneralTrainConfig, general_model_config, train_general
 
 # Fields with their own argument in train_and_save_general (and flag in the CLI); the others go in ``overrides``.
@@ -171,3 +174,68 @@ def train_and_save_general(
     res = train_general(cfg, tc, init=net, threads=threads, stop=should_stop, progress=progress)
     meta = general_metadata(res, tc, threads=threads, out=path, init=init, overrides=overrides, name=name)
     return res, save_model(path, res.model, cfg, **meta, overwrite=overwrite)
+
+
+def train_and_save_head(
+    base: str | os.PathLike,
+    out: str | os.PathLike,
+    tc: HeadTrainConfig | None = None,
+    *,
+    threads: int = 1,
+    collect_progress: Callable[[int, int], None] | None = None,
+    fit_progress: Callable[[dict[str, Any]], None] | None = None,
+    overwrite: bool = False,
+) -> tuple[list[dict[str, float]], Path]:
+    """Give the general model in ``base`` a confidence head (``isingviz.learn.general.head``) and save it to ``out``.
+
+    The network's weights are kept as they are; the head is fitted on ``tc``'s fresh instances with the network
+    frozen. The file keeps the base's metadata (training distribution, history) and adds to ``metrics`` the head's
+    held-out pair loss and accuracy before (network alone) and after, and to ``notes`` the head's recipe and the
+    ``python -m isingviz train-head`` command that repeats it. Returns the head's fit history and the path.
+    """
+    import torch
+
+    from ..networks import build_model
+    from .head import collect_examples, fit_head
+
+    tc = tc or HeadTrainConfig()
+    tc.validate()
+    path = Path(out)
+    if path.suffix != SUFFIX:
+        raise ValueError(f"the model file must end in {SUFFIX}, got {path.name!r}")
+    if path.exists() and not overwrite:
+        raise ValueError(f"a model file {path.name} already exists; choose another name or allow it to be replaced")
+    check_int("threads", threads, 1, THREADS_MAX)
+    loaded = load_model(base)
+    if not loaded.is_general:
+        raise ValueError(f"the base must be a general model (arch='general'), got arch={loaded.config.arch!r}")
+    if loaded.tau != tc.tau:
+        raise ValueError(f"the base model's tau={loaded.tau} differs from the head's training tau={tc.tau}")
+    cfg = dataclasses.replace(loaded.config, head=True)
+    old = torch.get_num_threads()
+    torch.set_num_threads(threads)
+    try:
+        t0 = time.perf_counter()
+        train, held = collect_examples(loaded.model, tc, collect_progress)
+        head, history = fit_head(train, held, tc, fit_progress)
+        seconds = time.perf_counter() - t0
+    finally:
+        torch.set_num_threads(old)
+    with torch.random.fork_rng(devices=[]):
+        net = build_model(cfg)
+    state = {k: v for k, v in loaded.model.state_dict().items() if not k.startswith("head.")}
+    net.load_state_dict({**state, **{f"head.{k}": v for k, v in head.state_dict().items()}})
+    meta = loaded.metadata
+    best = min(history, key=lambda h: h["test_loss"])
+    metrics = {**meta.get("metrics", {}), "head_test_loss_before": history[0]["test_loss"],
+               "head_test_accuracy_before": history[0]["test_accuracy"], "head_test_loss": best["test_loss"],
+               "head_test_accuracy": best["test_accuracy"], "head_seconds": seconds}  # fmt: skip
+    overrides = {k: v for k, v in tc.to_dict().items() if v != HeadTrainConfig().to_dict()[k]}
+    command = f"python -m isingviz train-head {Path(base).name} --threads {threads} --out {path.name}"
+    command += "".join(f" --set {k}={json.dumps(v)}" for k, v in overrides.items())
+    notes = (meta.get("notes") or "").split(" | confidence head:")[0]
+    notes += f" | confidence head: {json.dumps(tc.to_dict(), separators=(',', ':'))}; reproduce with: {command}"
+    saved = save_model(path, net, cfg, T=loaded.T, tau=loaded.tau, dataset=meta.get("dataset"),
+                       train_config=meta.get("train_config"), history=meta.get("history"), metrics=metrics,
+                       name=meta.get("name"), notes=notes, overwrite=overwrite)  # fmt: skip
+    return history, saved

@@ -33,6 +33,7 @@ from ...limits import (
     M_MAX,
     N_EVAL_MAX,
     NOISE_MAX,
+    REPLICAS_MAX,
     SEED_MAX,
     STEPS_MAX,
     T_MAX,
@@ -65,6 +66,9 @@ class GeneralTrainConfig:
     noise_fraction: float = 0.5  # share of instances with observation noise
     noise_min: float = 1e-4  # sigma log-uniform in [noise_min, noise_max] for those
     noise_max: float = 1e-2
+    stochastic_fraction: float = 0.0  # share of instances from heat-bath dynamics averaged over R replicas
+    replicas_min: int = 1  # R log-uniform in [replicas_min, replicas_max], one R per batch
+    replicas_max: int = 1000
     steps: int = 2000  # Adam steps in all
     steps_per_epoch: int = 100  # steps between history records
     batch_size: int = 32  # instances per step at L = 12; batch_size (12 / L)^2 (at least 4) at other L
@@ -102,6 +106,11 @@ class GeneralTrainConfig:
         check_float("noise_max", self.noise_max, 0.0, NOISE_MAX, lo_open=True)
         if self.noise_min > self.noise_max:
             raise ValueError("need 0 <= noise_fraction <= 1 and 0 < noise_min <= noise_max")
+        check_float("stochastic_fraction", self.stochastic_fraction, 0.0, 1.0)
+        check_int("replicas_min", self.replicas_min, 1, REPLICAS_MAX)
+        check_int("replicas_max", self.replicas_max, 1, REPLICAS_MAX)
+        if self.replicas_min > self.replicas_max:
+            raise ValueError(f"need replicas_min <= replicas_max, got {self.replicas_min}, {self.replicas_max}")
         for name, hi in (("steps", STEPS_MAX), ("steps_per_epoch", STEPS_MAX), ("batch_size", BATCH_MAX)):
             check_int(name, getattr(self, name), 1, hi)
         check_int("n_eval", self.n_eval, 1, N_EVAL_MAX)
@@ -153,7 +162,8 @@ def sample_batch(
     tc: GeneralTrainConfig, rng: np.random.Generator, L: int | None = None, M: int | None = None, B: int | None = None
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
     """Fresh instances: X (B, L, M) float64, T (B,), noise sigma (B,), labels y (B, K) int8 (one L and M per batch;
-    B = ``batch_for(tc.batch_size, L)`` unless given)."""
+    B = ``batch_for(tc.batch_size, L)`` unless given). A share ``tc.stochastic_fraction`` of the instances are
+    heat-bath replica means, with one R per batch (log-uniform); the rest follow Eq. 1."""
     if L is None:
         Ls = np.arange(tc.L_min, tc.L_max + 1)
         w = Ls.astype(np.float64) ** tc.L_power
@@ -164,6 +174,12 @@ def sample_batch(
     T = np.exp(rng.uniform(math.log(tc.T_min), math.log(tc.T_max), B))
     s0 = rng.choice(np.array([-1.0, 1.0]), (B, L))
     X = simulate(A, s0, T, tc.tau, M)
+    # no draw at all without heat-bath instances: the mean-field recipe's random stream stays as it was
+    heat_bath = np.flatnonzero(rng.random(B) < tc.stochastic_fraction) if tc.stochastic_fraction > 0 else []
+    if len(heat_bath):
+        R = int(round(math.exp(rng.uniform(math.log(tc.replicas_min), math.log(tc.replicas_max)))))
+        X[heat_bath] = simulate(A[heat_bath], s0[heat_bath], T[heat_bath], tc.tau, M, mode="stochastic",
+                                replicas=R, seed=int(rng.integers(2**62)))  # fmt: skip
     noisy = rng.random(B) < tc.noise_fraction
     sigma = np.where(noisy, np.exp(rng.uniform(math.log(tc.noise_min), math.log(tc.noise_max), B)), 0.0)
     X = X + sigma[:, None, None] * add_observation_noise(np.zeros_like(X), 1.0, rng)

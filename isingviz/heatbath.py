@@ -1,0 +1,214 @@
+"""Replica-averaged heat-bath dynamics: the one-step likelihood of the replica means, and a 0/1 decoder on it.
+
+Data: the stochastic mode of ``isingviz.dynamics.simulate``. Each of R replicas redraws every spin with
+probability tau per step from the heat bath, P(sigma_i = +1) = (1 + tanh(h_i / T)) / 2, and the instance is the
+replica mean x(m). Conditioned on every replica's spins, the next mean has
+
+    E[x_i(m+1)] = (1 - tau) x_i(m) + tau <tanh(h_i^r(m) / T)>_r,
+    Var[x_i(m+1)] = (1 / R) <1 - ((1 - tau) sigma_i^r + tau tanh(h_i^r / T))^2>_r.
+
+Only the means x(m) are observed, so the replica average of tanh is *closed*: the spins of a replica are taken
+independent, each +/-1 with mean x_j(m). For a 0/1 neighbour set a the law of h = sum_j a_j sigma_j is then
+exact (``subset_field_laws``, every set at once); where sets are searched locally, a Gaussian with mean a . x and
+variance sum_j a_j (1 - x_j^2) stands in (``closure_mean``, Gauss-Hermite). All replicas start from the same s(0),
+so the first steps are (near) exact; the closure errs later, when spins inside a replica correlate (at low T).
+
+``decode`` chooses, per spin, the 0/1 neighbour set that minimises the negative log-likelihood of its
+increments r_i(m) = (x_i(m+1) - (1 - tau) x_i(m)) / tau under that Gaussian, with a Bernoulli(prior) on each
+coupling: exhaustively over all 2^(L-1) sets (posterior marginals) up to ``exhaustive_max_L``, else by a local
+search (marginals from the single flips). The two directions i -> j and j -> i multiply their evidence.
+"""
+
+from __future__ import annotations
+
+import math
+from typing import Any
+
+import numpy as np
+import torch
+
+from .lattice import embed_rows, others_index
+
+_NODES = 15  # Gauss-Hermite nodes for the smooth part of E[tanh]: within 0.015 of it at T >= 0.4, field variance <= 9
+EXHAUSTIVE_MAX_L = 12  # 2^(L-1) sets per spin, each with a field law of 2L - 1 values: feasible up to here
+
+
+def subset_masks(n: int) -> np.ndarray:
+    """All 2^n subsets of n items as 0/1 rows (2^n, n) float64; bit j of the row index is item j."""
+    return ((np.arange(2**n)[:, None] >> np.arange(n)) & 1).astype(np.float64)
+
+
+def flip_moves(n: int, depth: int) -> np.ndarray:
+    """Moves of a local search over n bits: all single flips, plus all pairs of flips when depth = 2; (Q, n)."""
+    moves = [np.eye(n)]
+    if depth >= 2:
+        i, j = np.triu_indices(n, 1)
+        two = np.zeros((i.size, n))
+        two[np.arange(i.size), i] = two[np.arange(i.size), j] = 1.0
+        moves.append(two)
+    return np.concatenate(moves)
+
+
+def _quadrature() -> tuple[torch.Tensor, torch.Tensor]:
+    xi, w = np.polynomial.hermite_e.hermegauss(_NODES)
+    return torch.from_numpy(xi), torch.from_numpy(w / w.sum())
+
+
+def closure_mean(mu: torch.Tensor, var: torch.Tensor, T: float) -> torch.Tensor:
+    """E[tanh(z / T)] for z ~ N(mu, var), elementwise (float64 torch tensors of one shape).
+
+    tanh(u) is within 0.02 of erf(sqrt(pi) u / 2), whose Gaussian mean is closed-form; quadrature is left only
+    the small, smooth difference (a quadrature of tanh itself fails at low T, where tanh(z / T) is a step).
+    """
+    xi, w = _quadrature()
+    a = math.sqrt(math.pi) / (2.0 * T)
+    v = var.clamp_min(0.0)
+    z = mu.unsqueeze(-1) + v.sqrt().unsqueeze(-1) * xi
+    return torch.erf(a * mu / torch.sqrt(1.0 + 2.0 * a * a * v)) + (torch.tanh(z / T) - torch.erf(a * z)) @ w
+
+
+def subset_field_laws(xo: torch.Tensor, T: float) -> torch.Tensor:
+    """E[tanh(h / T)] for EVERY 0/1 subset of the n neighbours, h = sum of the chosen spins, the spins independent
+    +/-1 with means xo: xo (N, n, S) -> (N, 2^n, S), subset index as ``subset_masks`` (bit j = neighbour j).
+
+    The law of h is built by doubling: the subsets that contain neighbour j are those without it, convolved with
+    that spin's two values; the field takes the values -n..n.
+    """
+    N, n, S = xo.shape
+    W = 2 * n + 1
+    law = torch.zeros((N, 1, W, S), dtype=xo.dtype)
+    law[:, :, n] = 1.0
+    p_up = ((1.0 + xo.clamp(-1.0, 1.0)) / 2.0).unsqueeze(1)  # (N, 1, n, S)
+    for j in range(n):
+        p = p_up[:, :, j : j + 1]  # (N, 1, 1, S)
+        added = torch.zeros_like(law)
+        added[:, :, 1:] = law[:, :, :-1] * p
+        added[:, :, :-1] += law[:, :, 1:] * (1.0 - p)
+        law = torch.cat([law, added], dim=1)
+    h = torch.arange(-n, n + 1, dtype=xo.dtype)
+    return torch.einsum("nqhs,h->nqs", law, torch.tanh(h / T))
+
+
+def closure_costs(
+    f: torch.Tensor, xi: torch.Tensor, r: torch.Tensor, tau: float, R: int, obs_var: float
+) -> torch.Tensor:
+    """Negative log-likelihood of each set from its replica-mean drift f (N, Q, S): xi (N, S) the spin's own mean,
+    r (N, S) its increments -> (N, Q)."""
+    per_replica = 1.0 - (1.0 - tau) ** 2 - 2.0 * tau * (1.0 - tau) * xi.unsqueeze(1) * f - tau**2 * f**2
+    var = per_replica.clamp_min(1e-3 * tau**2) / (R * tau**2) + obs_var  # variance of r
+    return (0.5 * (r.unsqueeze(1) - f) ** 2 / var + 0.5 * torch.log(var)).sum(-1)
+
+
+def set_costs(
+    sets: torch.Tensor, xo: torch.Tensor, vo: torch.Tensor, xi: torch.Tensor, r: torch.Tensor, T: float, tau: float,
+    R: int, obs_var: float,
+) -> torch.Tensor:  # fmt: skip
+    """Negative log-likelihood of each set: sets (N, Q, n), xo / vo (N, n, S) neighbours' means and variances
+    1 - x^2, xi (N, S) the spin's own mean, r (N, S) its increments -> (N, Q)."""
+    return closure_costs(closure_mean(sets @ xo, sets @ vo, T), xi, r, tau, R, obs_var)
+
+
+def set_marginals(cost: torch.Tensor, sets: torch.Tensor, prior: float = 0.5) -> torch.Tensor:
+    """Posterior P(a_j = 1) under exp(-cost), each coupling 1 with prior probability ``prior``: cost (N, Q),
+    sets (Q, n) -> (N, n)."""
+    log_prior = sets.sum(1) * float(np.log(prior / (1.0 - prior)))  # (Q,)
+    w = torch.softmax(-cost + log_prior, dim=1)
+    return w @ sets
+
+
+def combine_rows(P: np.ndarray, prior: float) -> np.ndarray:
+    """Directed marginals P (B, L, L) -> pair probabilities (B, K): the two rows' evidence multiplied, the prior
+    counted once (each row's marginal already holds it)."""
+    lo = np.log(prior / (1.0 - prior))
+    clip = 1e-12
+    iu, ju = np.triu_indices(P.shape[-1], 1)
+    a = np.clip(P[:, iu, ju], clip, 1.0 - clip)
+    b = np.clip(P[:, ju, iu], clip, 1.0 - clip)
+    z = np.log(a / (1.0 - a)) + np.log(b / (1.0 - b)) - lo
+    return 1.0 / (1.0 + np.exp(-z))
+
+
+def _local_search(
+    xo: torch.Tensor, vo: torch.Tensor, xi: torch.Tensor, r: torch.Tensor, args: tuple, prior: float,
+    max_sweeps: int | None, chunk_bytes: int,
+) -> tuple[torch.Tensor, int]:  # fmt: skip
+    """Best-improving one- and two-bit flips from the empty set, every row at once (in chunks of rows); returns
+    the marginals from the optimum's single flips (N, n) and the sets tried per row."""
+    N, n, S = xo.shape
+    lo = float(np.log(prior / (1.0 - prior)))
+    moves = torch.from_numpy(flip_moves(n, 2))  # (Q, n)
+    rows = max(1, chunk_bytes // (8 * _NODES * moves.shape[0] * S))
+    flips = torch.eye(n, dtype=torch.float64)
+    marg = torch.empty((N, n), dtype=torch.float64)
+    tried = 0
+    for c0 in range(0, N, rows):
+        sl = slice(c0, min(N, c0 + rows))
+
+        def cost(sets: torch.Tensor, sl: slice = sl) -> torch.Tensor:  # minus the log posterior, up to a constant
+            return set_costs(sets, xo[sl], vo[sl], xi[sl], r[sl], *args) - lo * sets.sum(-1)
+
+        a = torch.zeros((sl.stop - c0, n), dtype=torch.float64)
+        c = cost(a.unsqueeze(1))[:, 0]
+        sweeps = 0
+        while sweeps < (max_sweeps or 4 * (n + 1)):
+            cand = (a.unsqueeze(1) - moves).abs()  # (rows, Q, n): a XOR move
+            best, q = cost(cand).min(dim=1)
+            sweeps += 1
+            better = best < c - 1e-12
+            if not bool(better.any()):
+                break
+            a[better] = cand[better, q[better]]
+            c[better] = best[better]
+        tried = max(tried, sweeps * moves.shape[0])
+        p_keep = torch.sigmoid((cost((a.unsqueeze(1) - flips).abs()) - c.unsqueeze(1)).clamp(-700, 700))
+        marg[sl] = torch.where(a == 1.0, p_keep, 1.0 - p_keep)
+    return marg, tried
+
+
+def decode(
+    x: np.ndarray,
+    T: float,
+    tau: float,
+    R: int,
+    *,
+    noise: float = 0.0,
+    prior: float = 0.3,
+    exhaustive_max_L: int = EXHAUSTIVE_MAX_L,
+    max_sweeps: int | None = None,
+    chunk_bytes: int = 64_000_000,
+) -> tuple[np.ndarray, dict[str, Any]]:
+    """Pair probabilities (B, K) (``numpy.triu_indices`` order) of replica-mean instances x (B, L, M).
+
+    Args:
+        x: replica means, float64 (B, L, M).
+        T, tau, R: temperature, time step and replica count of the heat-bath dynamics.
+        noise: observation noise sigma on top (0 if none); it widens the likelihood.
+        prior: probability of a coupling before the data (also the level a pair without evidence falls back to).
+        exhaustive_max_L: largest L searched exhaustively; above it, a local search.
+        max_sweeps: moves of the local search (default 4 L).
+        chunk_bytes: working memory per chunk of rows.
+
+    Returns:
+        The pair probabilities and ``{"search": "exhaustive" | "local", "sets_per_spin": int}``.
+    """
+    B, L, M = x.shape
+    S = M - 1
+    obs_var = noise**2 * (1.0 + (1.0 - tau) ** 2) / tau**2 + (1e-14 / tau) ** 2  # rounding of the momenta at least
+    xt = torch.from_numpy(np.ascontiguousarray(x, dtype=np.float64))
+    r = (xt[:, :, 1:] - (1.0 - tau) * xt[:, :, :-1]).reshape(B * L, S) / tau
+    xi = xt[:, :, :-1].reshape(B * L, S)
+    xo = xt[:, others_index(L), :-1].reshape(B * L, L - 1, S)
+    if L <= exhaustive_max_L:
+        masks = torch.from_numpy(subset_masks(L - 1))
+        rows = max(1, chunk_bytes // (8 * (2 * L) * masks.shape[0] * S))
+        marg = torch.cat([
+            set_marginals(closure_costs(subset_field_laws(xo[c : c + rows], T), xi[c : c + rows], r[c : c + rows],
+                                        tau, R, obs_var), masks, prior)
+            for c in range(0, B * L, rows)
+        ])  # fmt: skip
+        info = {"search": "exhaustive", "sets_per_spin": int(masks.shape[0])}
+    else:
+        vo = (1.0 - xo**2).clamp_min(0.0)
+        marg, tried = _local_search(xo, vo, xi, r, (T, tau, R, obs_var), prior, max_sweeps, chunk_bytes)
+        info = {"search": "local", "sets_per_spin": tried}
+    return combine_rows(embed_rows(marg.numpy().reshape(B, L, L - 1)), prior), info
