@@ -90,7 +90,7 @@ def replica_logits(x: np.ndarray, T: Any, tau: float, replicas: int) -> np.ndarr
 class HeadTrainConfig:
     """The confidence head's training distribution and fit (defaults: the shipped recipe)."""
 
-    n_instances: int = 1600  # fresh lattices, one instance each
+    n_instances: int = 3200  # fresh lattices, one instance each
     group: int = 16  # instances per simulated group (one L, T range and kind per group)
     L_min: int = 8
     L_max: int = 24  # mean-field instances: L uniform in [L_min, L_max]
@@ -105,7 +105,7 @@ class HeadTrainConfig:
     stochastic_fraction: float = 0.5  # groups of heat-bath instances, R log-uniform in [replicas_min, replicas_max]
     replicas_min: int = 1
     replicas_max: int = 1000
-    steps: int = 600  # Adam steps over all pairs (full batch)
+    steps: int = 1000  # Adam steps over all pairs (full batch)
     lr: float = 3e-3
     held_out: float = 0.25  # share of the instances kept out of the fit, to report and to pick the best step
     seed: int = 0
