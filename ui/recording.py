@@ -16,7 +16,7 @@ from isingviz.methods import reconstruct
 from isingviz.methods.edges import edge_rows, edges_csv, edges_json
 from isingviz.metrics import LN2
 from isingviz.recordings import read_recording
-from ui.widgets import T_VALUES, attempt, upload_once
+from ui.widgets import T_VALUES, TRUST_NOTE, attempt, upload_once
 
 # The methods that read one recording on their own (the CNN needs a trained model of the recording's L and M; template
 # matching and the pooled methods need known lattices or many instances of one).
@@ -105,7 +105,8 @@ def _draw(
         sure = float(np.mean(S < 0.1))
         st.caption(
             f"{sure:.0%} of the pairs have entropy S < 0.1, where this method's decision is reliable; pairs near"
-            " S = ln 2 = 0.69 are the ones this recording does not decide for it (too hot, too noisy or too short)."
+            " S = ln 2 = 0.69 are the ones this recording does not decide for it (too hot, too noisy or too short). "
+            + TRUST_NOTE
         )
     about = {"file": name, "method": method, "L": L, "M": M, "instance": i, "T": T, "tau": tau, "replicas": R or None}
     d = st.columns(2)

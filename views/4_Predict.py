@@ -124,6 +124,8 @@ g[1].plotly_chart(graph_figure(A_pred, edge_status=pred_status, title=title), ke
 m = st.columns(2)
 m[0].plotly_chart(matrix_figure(proba[k, :, 1], "p(edge) per pair", 0.0, 1.0), key="pr_p")
 m[1].plotly_chart(matrix_figure(mt.pair_entropy(proba[k]), "entropy S per pair", 0.0, mt.LN2), key="pr_S")
+if model.is_general:
+    st.caption(w.TRUST_NOTE)
 
 st.subheader("Confidence: coverage and accuracy against S_c (paper Fig. 2b)")
 st.plotly_chart(coverage_figure(mt.coverage_curve(proba, y), s_c), key="pr_cov")

@@ -64,3 +64,20 @@ def test_a_bad_recording_is_one_sentence():
     ]
     at.run()  # still there on the next run, and the page keeps working
     assert len(at.error) == 1 and not at.exception
+
+
+def test_a_replica_recording_needs_its_replica_count_for_the_replica_decoder():
+    A = random_lattice(8, 10, seed=2)
+    s0 = np.array([1, -1, 1, 1, -1, -1, 1, -1], float)
+    X = simulate(A, s0, T=1.0, tau=0.1, M=50, mode="stochastic", replicas=1000, seed=3)
+    data = "\n".join(",".join(repr(float(v)) for v in row) for row in X).encode()
+    at = upload(page(), "replicas.csv", data)
+    at.selectbox(key="rec_method").set_value("replica_ml").run()
+    assert not at.exception and [e.value for e in at.error] == [
+        "the replica decoder reads means of R stochastic runs: give R (replicas) >= 1, or choose another method"
+    ]
+    at.number_input(key="rec_R").set_value(1000).run()
+    assert not at.exception and not at.error, [e.value for e in at.error]
+    assert any("reconstructed from replicas.csv" in c.proto.spec for c in at.get("plotly_chart"))
+    at.selectbox(key="rec_method").set_value("general").run()  # the general model reads R through its head
+    assert not at.exception and not at.error and len(at.get("download_button")) == 2
