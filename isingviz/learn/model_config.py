@@ -50,6 +50,7 @@ class ModelConfig:
     dropout: float = 0.0  # dropout before the output layer
     rounds: int = 2  # general: refinement rounds of the pair network (CNNs ignore it)
     head: bool = False  # general: a confidence head on the logits (calibration, replica data; learn.general.head)
+    head_L_max: int = 24  # general: largest L of Eq. 1 data the head corrects (its training range; beyond: the network)
 
     @property
     def K(self) -> int:
@@ -77,7 +78,7 @@ class ModelConfig:
         Allowed: arch in ARCHITECTURES + GENERAL_ARCHITECTURES, encoding in ENCODINGS, 2 <= L <= 64,
         2 <= M <= M_MAX, 0 < tau <= 1, 1 to CHANNELS_COUNT_MAX channels of 1..CHANNEL_MAX, kernel 1..KERNEL_MAX,
         hidden 1..HIDDEN_MAX, squeeze 0..SQUEEZE_MAX, time_bins 0..M, dropout in [0, 1), rounds 0..ROUNDS_MAX,
-        head a bool.
+        head a bool, L_MIN <= head_L_max <= L_MAX.
         The parameter count is checked by ``networks.check_size``.
         """
         check_choice("model arch", self.arch, ARCHITECTURES + GENERAL_ARCHITECTURES)
@@ -94,3 +95,4 @@ class ModelConfig:
         check_int("model rounds", self.rounds, 0, ROUNDS_MAX)
         if not isinstance(self.head, bool):
             raise ValueError(f"model head must be true or false, got {type(self.head).__name__}")
+        check_int("model head_L_max", self.head_L_max, L_MIN, L_MAX)

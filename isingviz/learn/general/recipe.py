@@ -211,7 +211,7 @@ def train_and_save_head(
         raise ValueError(f"the base must be a general model (arch='general'), got arch={loaded.config.arch!r}")
     if loaded.tau != tc.tau:
         raise ValueError(f"the base model's tau={loaded.tau} differs from the head's training tau={tc.tau}")
-    cfg = dataclasses.replace(loaded.config, head=True)
+    cfg = dataclasses.replace(loaded.config, head=True, head_L_max=tc.L_max)
     old = torch.get_num_threads()
     torch.set_num_threads(threads)
     try:
