@@ -31,13 +31,12 @@ from ..dynamics import simulate
 from ..experiments.unseen import evaluate_unseen
 from ..lattice import GENERATORS, edges_of, load_lattice, make_lattice
 from ..learn.evaluate import dataset_metrics, evaluate_model, predict_pairs, simulate_for_model
-from ..learn.general.head import HeadTrainConfig
-from ..learn.general.recipe import recipe_config, train_and_save_general, train_and_save_head
+from ..learn.general.recipe import recipe_config, train_and_save_general
 from ..learn.general.train import FAMILIES
 from ..learn.networks import n_parameters
 from ..learn.store import LoadedModel, load_model, save_model
 from ..learn.train import TrainConfig, default_threads, train
-from ..limits import SEED_MAX, THREADS_MAX, check_int
+from ..limits import SEED_MAX, check_int
 from .checks import (
     check_evaluate,
     check_instance_file,
@@ -50,16 +49,7 @@ from .checks import (
     read_instance,
     write_out,
 )
-from .help import (
-    DESCRIPTION,
-    EVALUATE_HELP,
-    PREDICT_HELP,
-    SIMULATE_HELP,
-    SWEEP_HELP,
-    TRAIN_GENERAL_HELP,
-    TRAIN_HEAD_HELP,
-    TRAIN_HELP,
-)
+from .help import DESCRIPTION, EVALUATE_HELP, PREDICT_HELP, SIMULATE_HELP, SWEEP_HELP, TRAIN_GENERAL_HELP, TRAIN_HELP
 from .reconstruct import add_parser as add_reconstruct
 from .settings import (
     _SECTIONS,
@@ -69,8 +59,8 @@ from .settings import (
     _layered_dataset,
     _layered_model,
     _read_json,
-    _set_fields,
 )
+from .train_head import add_parser as add_train_head
 
 
 def _emit(doc: dict[str, Any]) -> None:
@@ -202,20 +192,6 @@ def _cmd_train_general(a: argparse.Namespace) -> int:
             )
     meta = load_model(path).metadata  # what was written, read back
     _emit({"out": str(path), "metrics": meta["metrics"], "notes": meta["notes"]})
-    return 0
-
-
-def _cmd_train_head(a: argparse.Namespace) -> int:
-    out = check_out(a.out, ".safetensors", a.overwrite)
-    tc = HeadTrainConfig.from_dict(HeadTrainConfig().to_dict() | _set_fields(a.set, HeadTrainConfig, "train-head"))
-    check_int("threads", a.threads, 1, THREADS_MAX)
-    with tqdm(total=tc.n_instances, file=sys.stderr, disable=a.quiet, unit="inst", desc="examples") as bar:
-        history, path = train_and_save_head(
-            a.base, out, tc, threads=a.threads, collect_progress=lambda done, _: bar.update(done - bar.n),
-            overwrite=a.overwrite,
-        )  # fmt: skip
-    meta = load_model(path).metadata
-    _emit({"out": str(path), "history": history[-1], "metrics": meta["metrics"], "notes": meta["notes"]})
     return 0
 
 
@@ -363,13 +339,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--quiet", action="store_true", help="no progress bar")
     p.add_argument("--json-progress", action="store_true", help="one JSON line per history record on stderr")
 
-    p = cmd("train-head", _cmd_train_head, TRAIN_HEAD_HELP)
-    p.add_argument("base", metavar="BASE.safetensors", help="the general model to give a confidence head")
-    p.add_argument("--threads", type=int, default=1, help="torch CPU threads")
-    p.add_argument("--set", action="append", metavar="KEY=VALUE", help="a HeadTrainConfig field (repeat)")
-    p.add_argument("--out", required=True, metavar="PATH.safetensors", help="model file to write")
-    p.add_argument("--overwrite", action="store_true", help="replace an existing --out")
-    p.add_argument("--quiet", action="store_true", help="no progress bar")
+    add_train_head(cmd)
 
     p = cmd("evaluate", _cmd_evaluate, EVALUATE_HELP)
     p.add_argument("model", metavar="MODEL.safetensors")
