@@ -21,6 +21,7 @@ search (marginals from the single flips). The two directions i -> j and j -> i m
 
 from __future__ import annotations
 
+import functools
 import math
 from typing import Any
 
@@ -49,6 +50,7 @@ def flip_moves(n: int, depth: int) -> np.ndarray:
     return np.concatenate(moves)
 
 
+@functools.lru_cache(maxsize=1)  # called on every set evaluation of the local search: the nodes never change
 def _quadrature() -> tuple[torch.Tensor, torch.Tensor]:
     xi, w = np.polynomial.hermite_e.hermegauss(_NODES)
     return torch.from_numpy(xi), torch.from_numpy(w / w.sum())
