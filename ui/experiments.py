@@ -38,8 +38,9 @@ def show_general(doc: dict, key: str) -> None:
     c[1].plotly_chart(efg.coverage_accuracy_figure(cals[which]), key=f"{key}_coverage")
     st.caption(
         "Left: pairs binned by the general model's p(edge); points on the diagonal are calibrated (of the pairs given"
-        " p = 0.3, 30 % are edges). Right: keep only the pairs with entropy S < S_c; coverage η is the fraction kept,"
-        " γ the accuracy on them, beside the trivial 'no edge' accuracy of all these pairs."
+        " p = 0.3, 30 % are edges); dotted, where shown: the network alone, before the evidence gate (Eq. 1 data) and"
+        " the confidence head (replica data). Right: keep only the pairs with entropy S < S_c; coverage η is the"
+        " fraction kept, γ the accuracy on them, beside the trivial 'no edge' accuracy of all these pairs."
     )
     checks = efg.general_checks_rows(doc)
     if checks:

@@ -2,11 +2,12 @@
 
 One task per (family, L, T, noise, R) cell: ``n`` unseen lattices, one instance each (``unseen.evaluation_set``:
 tau = 0.1, M = 50, seed 1000 as in ``benchmarks/bench_general.py``; R > 0: heat-bath dynamics averaged over R
-replicas), and every method of ``unseen.comparison_methods`` on the same instances: ``general`` (with its
-confidence head), ``general_raw`` (the network alone), ``general_r1`` (one refinement round), ``inversion``,
-``binary_ml`` (L <= 12), ``replica_ml`` (replica data, L <= 16), ``var`` and the kinetic estimators ``naive_mf``,
-``tap``, ``ml_kinetic`` (told the true E), ``cnn`` (the shipped ``paper_T0.4`` model, at its L = 12 only, when the
-file exists). ``checks`` per cell: ``cell_checks`` (never confidently worse than guessing).
+replicas), and every method of ``unseen.comparison_methods`` on the same instances: ``general`` (as shipped: the
+evidence gate on Eq. 1 data, the confidence head on replica data), ``general_raw`` (the network alone),
+``general_r1`` (one refinement round), ``inversion``, ``binary_ml`` (L <= 12), ``replica_ml`` (replica data,
+L <= 16), ``var`` and the kinetic estimators ``naive_mf``, ``tap``, ``ml_kinetic`` (told the true E), ``cnn`` (the
+shipped ``paper_T0.4`` model, at its L = 12 only, when the file exists). ``checks`` per cell: ``cell_checks``
+(never confidently worse than guessing).
 
 Document format (``run_sweep``'s): ``tasks[i]["result"]`` is ``evaluate_grid``'s row (L, T, noise, family, n, edges,
 trivial, and per method ``<name>`` accuracy and ``<name>_ms`` wall time per instance) plus ``"calibration"``: the
@@ -133,7 +134,7 @@ def plan_general(sizes: dict[str, Any], ctx: dict[str, Any]) -> list[dict[str, A
 def task_general(cfg: dict[str, Any], inputs: Inputs) -> dict[str, Any]:
     """Every method on the same ``n`` unseen lattices of one cell: ``evaluate_grid``'s row plus ``"calibration"``
     (``calibration_counts`` of the general model's p(edge), read from the timed forward pass, not a second one),
-    ``"calibration_raw"`` (the same for the network without its confidence head) and ``"checks"`` (``cell_checks``).
+    ``"calibration_raw"`` (the same for the network alone, without gate and head) and ``"checks"`` (``cell_checks``).
     """
     L, T, noise, n, seed, family = cfg["L"], cfg["T"], cfg["noise"], cfg["n"], cfg["seed"], cfg["family"]
     R = int(cfg.get("replicas", 0))

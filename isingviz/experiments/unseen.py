@@ -49,8 +49,9 @@ def comparison_methods(
 ) -> dict[str, Callable[[int], Reconstructor | None]]:
     """``evaluate_grid`` factories of the ``wanted`` methods (``METHODS`` order), each ``f(L) -> Reconstructor | None``.
 
-    ``general``: the model (``GeneralNet``, ``LoadedModel`` or file) with its own rounds and its confidence head
-    if it has one; ``general_raw``: the same network without the head (the "before" of the head); the factories
+    ``general``: the model (``GeneralNet``, ``LoadedModel`` or file) as ``General`` ships it (its own rounds, the
+    evidence gate on Eq. 1 data, its confidence head on replica data); ``general_raw``: the same network alone,
+    without gate or head (the "before"); the factories
     return ONE shared ``General`` each, so after ``evaluate_grid`` their ``proba_`` hold the last cell's
     probabilities (no second forward pass for calibration). ``general_r1``: the same weights stopped after one
     refinement round. ``inversion``; ``binary_ml`` (L <= ``BINARY_ML_MAX_L`` only); ``replica_ml`` (replica data,
@@ -62,12 +63,12 @@ def comparison_methods(
     if unknown:
         raise ValueError(f"unknown methods {unknown}; allowed: {', '.join(METHODS)}")
     net = as_general_net(model)
-    general, raw = General(net), General(net, use_head=False)
+    general, raw = General(net), General(net, use_head=False, gate=False)
     cnn = CNN(cnn_file if isinstance(cnn_file, bytes) else str(cnn_file)) if cnn_file is not None else None
     cnn_L = cnn.model.config.L if cnn is not None else None
     factories: dict[str, Callable[[int], Reconstructor | None]] = {
         "general": lambda L: general,
-        "general_raw": lambda L: raw if getattr(net, "head", None) is not None else None,
+        "general_raw": lambda L: raw,
         "general_r1": lambda L: General(net, rounds=1),
         "inversion": lambda L: Inversion(),
         "binary_ml": lambda L: BinaryML() if L <= BINARY_ML_MAX_L else None,

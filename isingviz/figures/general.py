@@ -258,12 +258,13 @@ CHECK_TEXT = {
 
 def general_checks_rows(doc: Doc) -> list[dict[str, Any]]:
     """The "never confidently worse than guessing" checks: per test, cells passed of cells tested, for the general
-    model with its confidence head and for the network alone (``summary.checks``)."""
+    model as shipped (evidence gate on Eq. 1 data, confidence head on replica data) and for the network alone
+    (``summary.checks``)."""
     checks = (doc.get("summary") or {}).get("checks") or {}
     rows = []
     for test, text in CHECK_TEXT.items():
         row: dict[str, Any] = {"check (within 0.01 + 2 paired SE)": text}
-        for name, label in (("general", "with head"), ("general_raw", "network alone")):
+        for name, label in (("general", "as shipped"), ("general_raw", "network alone")):
             c = (checks.get(name) or {}).get(test)
             row[label] = f"{c['passed']} / {c['cells']}" if isinstance(c, Mapping) else None
         rows.append(row)
@@ -320,7 +321,8 @@ def reliability_figure(cal: Mapping[str, Any] | None, before: Mapping[str, Any] 
 
     Points on the diagonal are calibrated (of the pairs given p = 0.3, 30 % are edges). Grey bars: pairs per bin
     (right axis). ``cal``: a calibration block, ``{"reliability": [{"bin", "count", "mean_p", "edge_frequency"}]}``;
-    ``before``: the same pairs read by the network without its confidence head (a second, dotted line).
+    ``before``: the same pairs read by the network alone, without its evidence gate and confidence head (a second,
+    dotted line).
     """
     bins = [b for b in (cal or {}).get("reliability") or [] if b.get("count")]
     if not bins:
@@ -337,7 +339,7 @@ def reliability_figure(cal: Mapping[str, Any] | None, before: Mapping[str, Any] 
         x=[b["mean_p"] for b in bins],
         y=[b["edge_frequency"] for b in bins],
         mode="lines+markers",
-        name="general model (with its head)" if before else "general model",
+        name="general model (as shipped)" if before else "general model",
         line={"color": COLORS["general"]},
         customdata=[[b["bin"][0], b["bin"][1], b["count"]] for b in bins],
         hovertemplate="p(edge) in [%{customdata[0]:.1f}, %{customdata[1]:.1f}): %{customdata[2]} pairs<br>"
@@ -347,7 +349,7 @@ def reliability_figure(cal: Mapping[str, Any] | None, before: Mapping[str, Any] 
     old = [b for b in (before or {}).get("reliability") or [] if b.get("count")]
     if old:
         acc = _acc(before or {}, "accuracy")
-        name = "network alone (before the head)" + (f", accuracy {acc:.3f}" if acc is not None else "")
+        name = "network alone (no gate, no head)" + (f", accuracy {acc:.3f}" if acc is not None else "")
         fig.add_trace(go.Scatter(x=[b["mean_p"] for b in old], y=[b["edge_frequency"] for b in old],
                                  mode="lines+markers", name=name, line={"color": COLORS["general"], "dash": "dot"},
                                  opacity=0.6), secondary_y=False)  # fmt: skip

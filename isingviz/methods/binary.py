@@ -58,7 +58,7 @@ def exhaustive_rows(
     return masks[cost.argmin(axis=1)], (w @ masks) / w.sum(axis=1, keepdims=True)
 
 
-def _move_costs(
+def move_costs(
     xo: np.ndarray, r: np.ndarray, a: np.ndarray, T: float, moves: np.ndarray, chunk_bytes: int = 32_000_000
 ) -> np.ndarray:
     """Cost of a XOR move for every move (Q, n), sets a (N, n), rows xo (N, n, S), r (N, S) -> (N, Q)."""
@@ -96,7 +96,7 @@ def local_search_rows(
     c = np.einsum("ns,ns->n", *(2 * [np.tanh(np.einsum("nj,njs->ns", a, xs) / T) - rs]))
     evaluated = 0
     for _ in range(max_sweeps):
-        mc = _move_costs(xs, rs, a, T, moves)  # (n_starts N, Q)
+        mc = move_costs(xs, rs, a, T, moves)  # (n_starts N, Q)
         evaluated += moves.shape[0] * len(starts)
         q = mc.argmin(axis=1)
         better = np.flatnonzero(mc[np.arange(a.shape[0]), q] < c)
@@ -107,7 +107,7 @@ def local_search_rows(
     pick = c.reshape(len(starts), N).argmin(axis=0)  # best start per row
     rows = pick * N + np.arange(N)
     best_a, best_c = a[rows], c[rows]
-    fc = _move_costs(xo, r, best_a, T, np.eye(n))  # (N, n) single flips
+    fc = move_costs(xo, r, best_a, T, np.eye(n))  # (N, n) single flips
     z = (fc - best_c[:, None]) / (2.0 * _noise_var(best_c, S, floor)[:, None])  # >= 0 at a local optimum
     p_keep = 1.0 / (1.0 + np.exp(-np.clip(z, -700, 700)))
     return best_a, np.where(best_a == 1.0, p_keep, 1.0 - p_keep), evaluated

@@ -18,6 +18,7 @@ from torch import nn
 
 from ..config import models_dir
 from ..learn.general.net import batch_within_budget
+from . import evidence
 from .base import Reconstructor
 
 
@@ -63,9 +64,14 @@ def as_general_net(model: Any = None) -> nn.Module:
 class General(Reconstructor):
     """The general model (``isingviz.learn.general.net``): any L and M, one instance, knows T and tau.
 
-    Score = the network's pair probability of an edge; rule: threshold 1/2 (argmax). A model with a confidence
-    head (``isingviz.learn.general.head``) corrects its logits with it (``use_head=False``: the network alone);
-    told ``replicas=R``, the head reads heat-bath replica means with the replica decoder beside the network.
+    Score = the pair probability of an edge; rule: threshold 1/2 (argmax). On Eq. 1 data, with ``gate`` (default),
+    the network's answer goes through the evidence gate (``isingviz.methods.evidence``): an instance that does not
+    support it better than the empty lattice gets the prior posterior instead (the network alone's confident
+    spurious edges on information-free instances become "no edge", not confident). Told ``replicas=R`` (heat-bath
+    replica means), a model with a confidence head (``isingviz.learn.general.head``) corrects its logits with it,
+    reading the replica decoder beside the network. ``use_head=False, gate=False``: the network alone.
+    ``gate=False`` with the head: the head also corrects Eq. 1 data up to its ``head_L_max`` (measured on the
+    1,060-cell grid: fewer cells at or above the trivial guess than the network alone, 735 vs 760 of 865).
     ``threads`` (default 1) is the torch CPU thread count while predicting. ``rounds`` (default: the model's)
     runs fewer or more refinement rounds: every round's output was trained, so fewer rounds trade accuracy for
     time. ``model`` defaults to the shipped ``models/general.safetensors`` (loaded once per process).
@@ -82,19 +88,22 @@ class General(Reconstructor):
         batch: int = 64,
         rounds: int | None = None,
         use_head: bool = True,
+        gate: bool = True,
     ) -> None:
         self.model = as_general_net(model)
         if rounds is not None and not 0 <= rounds <= 16:
             raise ValueError(f"rounds must be in 0..16 or None, got {rounds}")
         self.threads, self.batch, self.rounds, self.use_head = threads, batch, rounds, bool(use_head)
+        self.gate = bool(gate)
 
     def __repr__(self) -> str:
-        return f"General(threads={self.threads!r}, rounds={self.rounds!r}, use_head={self.use_head!r})"
+        return (f"General(threads={self.threads!r}, rounds={self.rounds!r}, use_head={self.use_head!r},"
+                f" gate={self.gate!r})")  # fmt: skip
 
     def _fit(self, x: np.ndarray, know: dict[str, Any]) -> tuple[np.ndarray, np.ndarray]:
         p1 = predict_edge_proba(
             self.model, x, know["T"], know["tau"], threads=self.threads, batch=self.batch, rounds=self.rounds,
-            replicas=know.get("replicas"), use_head=self.use_head,
+            replicas=know.get("replicas"), use_head=self.use_head, gate=self.gate,
         )  # fmt: skip
         return p1, np.stack([1.0 - p1, p1], axis=-1)
 
@@ -110,11 +119,13 @@ def predict_edge_proba(
     rounds: int | None = None,
     replicas: int | None = None,
     use_head: bool = True,
+    gate: bool = True,
 ) -> np.ndarray:
     """Instances (B, L, M) at T (scalar or (B,)) -> p(edge) (B, K) float64, in eval mode, ``batch`` at a time;
     ``rounds`` overrides the model's refinement rounds (the network is not modified: it may be shared);
     ``replicas``: R of heat-bath replica data (read by the confidence head, if the model has one; ``use_head``
-    False bypasses it)."""
+    False bypasses it); ``gate``: on Eq. 1 data (no ``replicas``), the network alone through the evidence gate
+    (``evidence.gate``) instead of the head (see ``General``)."""
     x = np.asarray(x, dtype=np.float64)
     if x.ndim != 3:
         raise ValueError(f"instances must have shape (B, L, M), got {x.shape}")
@@ -129,10 +140,14 @@ def predict_edge_proba(
     try:
         out = []
         for i in range(0, x.shape[0], batch):
-            logp = model(x[i : i + batch], T_arr[i : i + batch], tau, rounds, replicas=replicas, use_head=use_head)
+            head = use_head and not (gate and replicas is None)
+            logp = model(x[i : i + batch], T_arr[i : i + batch], tau, rounds, replicas=replicas, use_head=head)
             out.append(logp[..., 1].exp().double().numpy())
     finally:
         if was:
             model.train()
         torch.set_num_threads(old)
-    return np.concatenate(out)
+    p = np.concatenate(out)
+    if gate and replicas is None:
+        p, _ = evidence.gate(x, T_arr, tau, p)
+    return p

@@ -276,7 +276,7 @@ def test_replica_cells_get_their_own_panel_and_the_checks_table_reads_the_summar
         "general_raw": {"trivial_ok": {"cells": 9, "passed": 5, "failed": [{}] * 4}},
     }
     rows = efg.general_checks_rows(doc)
-    assert [r["with head"] for r in rows] == ["8 / 9"] * 4
+    assert [r["as shipped"] for r in rows] == ["8 / 9"] * 4
     assert [r["network alone"] for r in rows] == ["5 / 9", None, None, None]
 
 
@@ -284,5 +284,5 @@ def test_reliability_before_and_after_the_head():
     cal = calibration()
     fig = efg.reliability_figure(cal, before=calibration(drop=(3,)))
     names = [t.name for t in fig.data]
-    assert names[2] == "general model (with its head)" and names[3].startswith("network alone (before the head)")
+    assert names[2] == "general model (as shipped)" and names[3].startswith("network alone (no gate, no head)")
     assert len(efg.reliability_figure(cal).data) == 3  # without a before: as it was

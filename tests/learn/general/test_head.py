@@ -105,16 +105,18 @@ def test_train_head_command(base, tmp_path, capsys):
     assert not (tmp_path / "other.safetensors").exists()
 
 
-def test_the_head_corrects_eq1_data_only_within_the_sizes_it_was_trained_on(base, tmp_path):
+def test_the_head_corrects_eq1_data_only_without_the_gate_and_within_the_sizes_it_was_trained_on(base, tmp_path):
     _, path = train_and_save_head(base, tmp_path / "h.safetensors", SMALL)
     loaded = load_model(path)
     assert loaded.config.head_L_max == SMALL.L_max == 10
     inside, _ = evaluation_set(8, 1.0, 0.0, 2, seed=6)
     outside, _ = evaluation_set(12, 1.0, 0.0, 2, seed=6)
     for X, applied in ((inside, True), (outside, False)):
-        with_head = General(loaded).predict_proba(X, T=1.0, tau=0.1)
-        alone = General(loaded, use_head=False).predict_proba(X, T=1.0, tau=0.1)
+        with_head = General(loaded, gate=False).predict_proba(X, T=1.0, tau=0.1)
+        alone = General(loaded, use_head=False, gate=False).predict_proba(X, T=1.0, tau=0.1)
         assert np.allclose(with_head, alone) != applied
+        gated = General(loaded).predict_proba(X, T=1.0, tau=0.1)  # the default on Eq. 1 data: the gate, no head
+        assert np.allclose(gated, General(loaded, use_head=False).predict_proba(X, T=1.0, tau=0.1))
     replicas, _ = evaluation_set(12, 1.0, 0.0, 2, seed=6, replicas=100)  # replica data: the head at any L
     told = General(loaded).predict_proba(replicas, T=1.0, tau=0.1, replicas=100)
     assert not np.allclose(told, General(loaded, use_head=False).predict_proba(replicas, T=1.0, tau=0.1))
