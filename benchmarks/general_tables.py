@@ -1,15 +1,10 @@
 """Markdown tables of a ``general`` sweep document, as docs/general.md quotes them.
 
     python benchmarks/general_tables.py results/general.json > /tmp/tables.md
-    python benchmarks/general_tables.py results/general.json --guard 24   # see below
 
-``--guard L``: also count the checks for the model as shipped now, whose head corrects Eq. 1 data only up to L spins
-(``ModelConfig.head_L_max``) when the document was made before that guard: on Eq. 1 cells above L it reads the
-network alone, i.e. the document's ``general_raw`` column (same weights, same instances); elsewhere ``general``.
-
-Tables: the never-worse-than-guessing checks (with and without the confidence head); accuracy by kind of data and
-family (general, network alone, best non-learned anchor, trivial; cells failing); the failing cells one by one;
-the honesty of the entropy; the replica targets; milliseconds per instance.
+Tables: the never-worse-than-guessing checks (the general model as shipped, and the network alone); accuracy by
+kind of data and family (general, network alone, best non-learned anchor, trivial; cells failing); the failing
+cells one by one; the honesty of the entropy; the replica targets; milliseconds per instance.
 """
 
 from __future__ import annotations
@@ -37,7 +32,7 @@ def best_anchor(r: dict[str, Any]) -> float | None:
 
 def checks_table(doc: dict[str, Any]) -> list[str]:
     checks = doc["summary"].get("checks", {})
-    out = ["| check | with head | network alone |", "|---|---|---|"]
+    out = ["| check | as shipped | network alone |", "|---|---|---|"]
     for test in CHECKS:
         cells = [checks.get(n, {}).get(test) for n in ("general", "general_raw")]
         text = [f"{c['passed']} / {c['cells']}" if c else "-" for c in cells]
@@ -136,27 +131,12 @@ def timing_table(rows: list[dict[str, Any]]) -> list[str]:
     return out
 
 
-def guarded_checks(rows: list[dict[str, Any]], guard: int) -> list[str]:
-    """Cells passing each check for the head guarded at ``guard`` spins (module docstring)."""
-    out = [f"| check | head up to L = {guard} on Eq. 1 data, network alone above |", "|---|---|"]
-    for test in CHECKS:
-        picked = [r["checks"]["general_raw" if (not r.get("replicas") and r["L"] > guard) else "general"] for r in rows]
-        cells = [c for c in picked if test in c]
-        out.append(f"| {test} | {sum(bool(c[test]) for c in cells)} / {len(cells)} |")
-    return out
-
-
 def main() -> None:
-    args = [a for a in sys.argv[1:] if a != "--guard"]
-    guard = int(sys.argv[sys.argv.index("--guard") + 1]) if "--guard" in sys.argv else None
-    if guard is not None:
-        args.remove(str(guard))
+    args = sys.argv[1:]
     doc = json.load(open(args[0] if args else "results/general.json"))
     rows = [t["result"] for t in doc["tasks"] if "error" not in t["result"]]
-    extra = [("Checks with the head guarded", guarded_checks(rows, guard))] if guard is not None else []
     for title, table in (
         ("Checks", checks_table(doc)),
-        *extra,
         ("By kind of data and family", by_kind_table(rows)),
         ("Cells failing a margin check", failing_table(rows)),
         ("Honesty of the entropy", honesty_table(rows)),
