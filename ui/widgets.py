@@ -177,6 +177,12 @@ def generator_params(family: str) -> dict[str, Any]:
 
 
 # The one sentence (docs/general.md, "Where to trust it") shown wherever a prediction's pairs are read.
+UNSUPPORTED_NOTE = (
+    "This recording does not support the network's answer better than a lattice without edges (the evidence gate,"
+    ' Eq. 1\'s one-step likelihood): what is shown is the prior posterior, "no edge" wherever the recording has no'
+    " evidence, with entropies near 0.6 that say so. Too hot, too noisy or too short for this lattice, or not Eq. 1"
+    " data (for heat-bath replica means, give R)."
+)
 TRUST_NOTE = (
     "Read the entropy before the edges: where an instance carries the lattice (Eq. 1 data at T up to ~10, light"
     " noise, sparse lattices) the general model's pairs with S < 0.1 are right; where it does not (T = 50 with"

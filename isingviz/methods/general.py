@@ -72,6 +72,7 @@ class General(Reconstructor):
     reading the replica decoder beside the network. ``use_head=False, gate=False``: the network alone.
     ``gate=False`` with the head: the head also corrects Eq. 1 data up to its ``head_L_max`` (measured on the
     1,060-cell grid: fewer cells at or above the trivial guess than the network alone, 735 vs 760 of 865).
+    ``results_["supported"]`` (gated Eq. 1 data): per instance, whether it kept the network's answer.
     ``threads`` (default 1) is the torch CPU thread count while predicting. ``rounds`` (default: the model's)
     runs fewer or more refinement rounds: every round's output was trained, so fewer rounds trade accuracy for
     time. ``model`` defaults to the shipped ``models/general.safetensors`` (loaded once per process).
@@ -101,10 +102,15 @@ class General(Reconstructor):
                 f" gate={self.gate!r})")  # fmt: skip
 
     def _fit(self, x: np.ndarray, know: dict[str, Any]) -> tuple[np.ndarray, np.ndarray]:
+        replicas = know.get("replicas")
+        gated = self.gate and replicas is None
         p1 = predict_edge_proba(
             self.model, x, know["T"], know["tau"], threads=self.threads, batch=self.batch, rounds=self.rounds,
-            replicas=know.get("replicas"), use_head=self.use_head, gate=self.gate,
+            replicas=replicas, use_head=self.use_head and not gated, gate=False,
         )  # fmt: skip
+        if gated:
+            p1, supported = evidence.gate(x, know["T"], know["tau"], p1)
+            self.results_["supported"] = supported.tolist()  # False: the instance got the prior posterior
         return p1, np.stack([1.0 - p1, p1], axis=-1)
 
 

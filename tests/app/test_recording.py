@@ -13,6 +13,7 @@ from streamlit.testing.v1 import AppTest
 import ui.state
 from isingviz.dynamics import simulate
 from isingviz.lattice import adjacency_to_pairs, random_lattice
+from ui.widgets import UNSUPPORTED_NOTE
 
 PAGE = str(Path(__file__).resolve().parents[2] / "views" / "4_Predict.py")
 
@@ -81,3 +82,19 @@ def test_a_replica_recording_needs_its_replica_count_for_the_replica_decoder():
     assert any("reconstructed from replicas.csv" in c.proto.spec for c in at.get("plotly_chart"))
     at.selectbox(key="rec_method").set_value("general").run()  # the general model reads R through its head
     assert not at.exception and not at.error and len(at.get("download_button")) == 2
+
+
+def test_a_recording_without_evidence_says_so_and_shows_no_edges():
+    rng = np.random.default_rng(7)
+    A = random_lattice(10, 12, seed=4)
+    X = simulate(A, rng.choice([-1.0, 1.0], (1, 10)), T=50.0, tau=0.1, M=50)[0] + 1e-2 * rng.standard_normal((10, 50))
+    data = "\n".join(",".join(repr(float(v)) for v in row) for row in X).encode()
+    at = upload(page(), "hot.csv", data)
+    at.select_slider(key="rec_T").set_value(50.0).run()
+    assert not at.exception and not at.error, [e.value for e in at.error]
+    assert UNSUPPORTED_NOTE in [i.value for i in at.info]  # beside the page's "no model fits" note
+    assert any("reconstructed from hot.csv (0 edges)" in c.proto.spec for c in at.get("plotly_chart"))
+    clean, _ = recording_csv()  # a recording that carries its lattice: no such note
+    at = upload(at, "run.csv", clean)
+    at.select_slider(key="rec_T").set_value(1.0).run()
+    assert not at.exception and UNSUPPORTED_NOTE not in [i.value for i in at.info]

@@ -44,6 +44,21 @@ def test_a_csv_recording_is_reconstructed_by_the_general_model(capsys, recording
     assert rc == 2 and err.startswith("error: edges.csv already exists") and "--overwrite" in err
 
 
+def test_the_summary_says_whether_the_recording_supports_the_general_model(capsys, recording, tmp_path):
+    folder, _ = recording
+    rc, text, err = run(capsys, folder / "one.csv", "--T", 1)
+    assert rc == 0, err
+    assert json.loads(text)["supported_by_the_recording"] is True
+    rng = np.random.default_rng(7)
+    X = simulate(random_lattice(10, 12, seed=4), rng.choice([-1.0, 1.0], (1, 10)), T=50.0, tau=0.1, M=50)[0]
+    np.savetxt(tmp_path / "hot.csv", X + 1e-2 * rng.standard_normal(X.shape), delimiter=",")  # signal ~ 0.002
+    rc, text, err = run(capsys, tmp_path / "hot.csv", "--T", 50)
+    doc = json.loads(text)
+    assert rc == 0 and doc["supported_by_the_recording"] is False and doc["edges"] == [] and doc["mean_entropy"] > 0.3
+    rc, text, err = run(capsys, tmp_path / "hot.csv", "--T", 50, "--method", "binary_ml")
+    assert rc == 0 and "supported_by_the_recording" not in json.loads(text)  # the gate is the general model's
+
+
 def test_any_method_on_an_npz_instance_with_a_json_edge_list(capsys, recording):
     folder, A = recording
     out = folder / "edges.json"
