@@ -15,6 +15,7 @@ from isingviz.data import fresh_general_split, fresh_test_split  # noqa: E402
 from isingviz.figures.graphs import compare_graphs, graph_figure, instance_heatmap  # noqa: E402
 from isingviz.lattice import from_edges, pairs_to_adjacency  # noqa: E402
 from isingviz.learn.evaluate import model_dataset_spec, predict_pairs  # noqa: E402
+from isingviz.methods.general import general_proba  # noqa: E402
 from ui import state, visitor  # noqa: E402
 from ui import widgets as w  # noqa: E402
 
@@ -119,7 +120,8 @@ if unseen:
     general_path = Path(state.SHIPPED_DIR) / "general.safetensors"
     if general_path.is_file():  # the model that does read couplings: trained on fresh lattices, any L and T
         general = w.attempt(state.load_path, general_path)
-        res_g = w.attempt(predict_pairs, general, out["X"], A, T=model.T)
+        p_g = w.attempt(general_proba, general, out["X"], model.T)  # as shipped: with its evidence gate
+        res_g = w.attempt(predict_pairs, general, out["X"], A, T=model.T, proba=p_g)
         pred_g = pairs_to_adjacency([p["predicted"] for p in res_g["pairs"]], A.shape[0])
         h1, h2 = st.columns([6, 2])
         title = "general model, same instance (trained on fresh lattices, never on this one)"

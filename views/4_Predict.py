@@ -19,6 +19,7 @@ from isingviz.jobs.costs import predict_seconds  # noqa: E402
 from isingviz.lattice import adjacency_to_pairs, from_edges, pairs_to_adjacency  # noqa: E402
 from isingviz.learn.evaluate import model_dataset_spec, predict_pairs, simulate_for_model  # noqa: E402
 from isingviz.methods import reconstruct  # noqa: E402
+from isingviz.methods.general import general_proba  # noqa: E402
 from ui import widgets as w  # noqa: E402
 from ui.recording import recording_panel  # noqa: E402
 from ui.state import available_models, get_lattice  # noqa: E402
@@ -49,7 +50,9 @@ def instances(_model, key: tuple, a: bytes, train_index: int | None, n: int, see
         spec = model_dataset_spec(_model)
         split = fresh_test_split(spec, n * len(spec.lattices), seed)  # n per training lattice, states never trained on
         X = split.X[split.lattice_index == train_index]
-    return X, _model.predict_proba(X, T=T)  # a CNN reads its own T; the general model is told T
+    if _model.is_general:  # as shipped: the evidence gate on Eq. 1 data, as everywhere else
+        return X, general_proba(_model, X, T)
+    return X, _model.predict_proba(X, T=T)  # a CNN reads its own T
 
 
 @st.cache_data(max_entries=16, show_spinner="Running the binary maximum-likelihood decoder on the same instances…")
@@ -154,7 +157,7 @@ elif baseline_slot.button(
     st.rerun()
 
 st.subheader(f"Unconfident pairs of instance {k + 1} (S ≥ S_c)")
-table = pd.DataFrame(predict_pairs(model, X[k], A, T=T)["pairs"])
+table = pd.DataFrame(predict_pairs(model, X[k], A, T=T, proba=proba[k])["pairs"])
 table = table[table["entropy"] >= s_c].sort_values("entropy", ascending=False)
 if table.empty:
     st.success("The network is confident (S < S_c) about every pair of this instance.")

@@ -153,17 +153,27 @@ def simulate_for_model(
     return simulate(A, s0, T, model.tau, model.config.M, mode=mode, replicas=replicas, noise=noise, seed=seed)
 
 
-def predict_pairs(model: LoadedModel, instance: np.ndarray, A: Any = None, T: float | None = None) -> dict[str, Any]:
+def predict_pairs(
+    model: LoadedModel, instance: np.ndarray, A: Any = None, T: float | None = None, proba: Any = None
+) -> dict[str, Any]:
     """One instance (L, M) -> a per-pair table, scored against the lattice ``A`` (L, L) when it is given.
 
-    ``T`` is the instance's temperature, needed by the general model (a CNN reads its own T).
+    ``T`` is the instance's temperature, needed by the general model (a CNN reads its own T). ``proba`` (K, 2):
+    the pair probabilities when they were computed elsewhere (the general model as shipped, with its evidence gate:
+    ``isingviz.methods.general.general_proba``); by default the network's, ``model.predict_proba``.
 
     Returns ``pairs``: [{"i", "j", "p_edge", "entropy", "predicted", "true"}] in ``triu_indices(L, 1)`` order
     ("true" is None without ``A``), ``n_predicted_edges``, and with ``A``: ``accuracy``, ``trivial_accuracy``
     (the "no edge anywhere" guess) and ``n_true_edges`` (else None).
     """
     x = np.asarray(instance, dtype=np.float64)
-    proba = model.predict_proba(x, T=T)  # (K, 2); checks the shape
+    if proba is None:
+        proba = model.predict_proba(x, T=T)  # (K, 2); checks the shape
+    else:
+        proba = np.asarray(proba, dtype=np.float64)
+        K = x.shape[0] * (x.shape[0] - 1) // 2 if x.ndim == 2 else -1
+        if proba.shape != (K, 2):
+            raise ValueError(f"proba must have shape (L(L-1)/2, 2) = ({K}, 2) for this instance, got {proba.shape}")
     s = pair_entropy(proba)  # (K,)
     pred = (proba[:, 1] > proba[:, 0]).astype(int)  # (K,)
     truth = None

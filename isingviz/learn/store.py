@@ -244,7 +244,9 @@ class LoadedModel:
         """Instances (B, L, M) -> log-probabilities (B, K, 2) float64; one (L, M) instance -> (K, 2).
 
         CNNs read instances of their own L, M and T. The general model (``arch="general"``) reads any L and M and
-        needs the instances' temperature ``T`` (a scalar or one per instance).
+        needs the instances' temperature ``T`` (a scalar or one per instance); this is the network as stored (its
+        head included): the general model as shipped adds the evidence gate on Eq. 1 data
+        (``isingviz.methods.general.general_proba``, ``reconstruct("general", ...)``).
         """
         x = np.asarray(instances, dtype=np.float64)
         single = x.ndim == 2

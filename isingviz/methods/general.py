@@ -114,6 +114,18 @@ class General(Reconstructor):
         return p1, np.stack([1.0 - p1, p1], axis=-1)
 
 
+def general_proba(model: Any, x: np.ndarray, T: Any, replicas: int | None = None) -> np.ndarray:
+    """The general model as shipped (evidence gate on Eq. 1 data, head on replica data) on instances (B, L, M) or
+    one (L, M): p (B, K, 2) or (K, 2), index 1 = edge. ``model``: a ``LoadedModel`` (its tau is used) or anything
+    ``as_general_net`` takes with tau 0.1. ``LoadedModel.predict_proba`` is the network as stored, without the gate."""
+    x = np.asarray(x, dtype=np.float64)
+    single = x.ndim == 2
+    tau = float(getattr(model, "tau", 0.1))
+    p1 = predict_edge_proba(as_general_net(model), x[None] if single else x, T, tau, replicas=replicas)
+    p = np.stack([1.0 - p1, p1], axis=-1)
+    return p[0] if single else p
+
+
 @torch.inference_mode()  # no autograd bookkeeping at all: cheaper than no_grad for many small operations
 def predict_edge_proba(
     model: nn.Module,

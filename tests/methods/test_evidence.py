@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import numpy as np
+import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -73,3 +74,22 @@ def test_general_gates_eq1_data_and_not_when_told_so():
     trivial = (y == 0).mean()
     assert (gated == y).mean() >= trivial - 0.01
     assert (alone == y).mean() < trivial  # the network alone reads edges into the noise (why the gate exists)
+
+
+def test_the_shipped_answer_is_the_same_from_every_entry_point():
+    from isingviz.learn.evaluate import predict_pairs
+    from isingviz.learn.store import load_model
+    from isingviz.methods import reconstruct
+    from isingviz.methods.general import general_proba, shipped_general_path
+
+    X, y = instances("ring", 12, 50.0, 1e-2, 3, 8)
+    model = load_model(shipped_general_path())
+    p = general_proba(model, X, 50.0)
+    assert np.allclose(p, reconstruct("general", X, T=50.0, tau=0.1).proba)
+    assert np.allclose(general_proba(model, X[0], 50.0), p[0])  # one (L, M) instance
+    A = np.zeros((12, 12), dtype=int)
+    A[np.triu_indices(12, 1)] = y[0]
+    table = predict_pairs(model, X[0], A + A.T, T=50.0, proba=p[0])
+    assert [r["predicted"] for r in table["pairs"]] == (p[0, :, 1] > 0.5).astype(int).tolist()
+    with pytest.raises(ValueError, match=r"proba must have shape \(L\(L-1\)/2, 2\) = \(66, 2\)"):
+        predict_pairs(model, X[0], T=50.0, proba=p[0, :10])
