@@ -155,10 +155,10 @@ def predict_edge_proba(
     was = model.training
     if was:  # eval() walks every module (~40 us): only when needed
         model.eval()
+    head = use_head and not (gate and replicas is None)
     try:
         out = []
         for i in range(0, x.shape[0], batch):
-            head = use_head and not (gate and replicas is None)
             logp = model(x[i : i + batch], T_arr[i : i + batch], tau, rounds, replicas=replicas, use_head=head)
             out.append(logp[..., 1].exp().double().numpy())
     finally:
