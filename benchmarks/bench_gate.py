@@ -1,0 +1,58 @@
+"""What the evidence gate costs: the general model as shipped vs the network alone, per instance, as JSON.
+
+    python benchmarks/bench_gate.py [--Ls 12,32,64] [--n 8] [--repeats 3]
+
+Two kinds of instance per L (unseen random lattices, 25 (L/12)^2 edges, tau 0.1, M 50, seed 1000): informative
+(T = 5, clean), where the gate keeps the network's answer and costs one score of two 0/1 answers, and
+information-free (T = 50, noise 1e-2), where every instance falls back on the prior posterior's local search: the
+worst case, which ``isingviz.jobs.costs.PREDICT_SECONDS`` bounds. One torch thread; the median of ``repeats``
+runs over ``n`` instances, in ms per instance; ``kept``: the instances that kept the network's answer.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import statistics
+import sys
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+from isingviz.experiments.unseen import evaluation_set  # noqa: E402
+from isingviz.methods.general import General  # noqa: E402
+
+CASES = {"informative": (5.0, 0.0), "information_free": (50.0, 1e-2)}
+
+
+def ms_per_instance(rec: General, X, T: float, repeats: int) -> tuple[float, list[bool] | None]:
+    times = []
+    for _ in range(repeats):
+        t0 = time.perf_counter()
+        rec.predict_proba(X, T=T, tau=0.1)
+        times.append(1e3 * (time.perf_counter() - t0) / X.shape[0])
+    return statistics.median(times), rec.results_.get("supported")
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--Ls", default="12,32,64")
+    ap.add_argument("--n", type=int, default=8)
+    ap.add_argument("--repeats", type=int, default=3)
+    a = ap.parse_args()
+    shipped, alone = General(), General(use_head=False, gate=False)
+    rows = []
+    for L in (int(v) for v in a.Ls.split(",")):
+        for case, (T, noise) in CASES.items():
+            X, _ = evaluation_set(L, T, noise, a.n, 1000)
+            net_ms, _ = ms_per_instance(alone, X, T, a.repeats)
+            ms, kept = ms_per_instance(shipped, X, T, a.repeats)
+            rows.append({"L": L, "case": case, "T": T, "noise": noise, "network_ms": round(net_ms, 2),
+                         "shipped_ms": round(ms, 2), "kept": sum(kept), "n": a.n})  # fmt: skip
+            print(json.dumps(rows[-1]), file=sys.stderr)
+    print(json.dumps({"benchmark": "gate", "threads": 1, "repeats": a.repeats, "rows": rows}, indent=1))
+
+
+if __name__ == "__main__":
+    main()
