@@ -55,6 +55,9 @@ def test_an_information_free_instance_falls_back_to_no_edge_without_confidence()
     assert (out < 0.5).all()  # "no edge": the trivial guess's accuracy
     entropy = -(out * np.log(out) + (1 - out) * np.log(1 - out))
     assert (entropy[y == 1] > 0.1).mean() > 0.8  # the missed edges are not confident misses
+    assert (np.minimum(out, 1 - out) >= evidence.FALLBACK_CAP).all()  # a fallen-back answer is never sure
+    uncapped, _ = evidence.gate(X, 50.0, 0.1, spurious, cap=0.0)
+    assert np.array_equal(uncapped > 0.5, out > 0.5)  # the cap changes the confidence, not the answer
 
 
 def test_gate_takes_one_T_per_instance():
