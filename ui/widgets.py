@@ -187,7 +187,7 @@ TRUST_NOTE = (
     "Read the entropy before the edges: where an instance carries the lattice (Eq. 1 data at T up to ~10, light"
     " noise, sparse lattices) the general model's pairs with S < 0.1 are right; where it does not (T = 50 with"
     " noise, few replicas, dense or complete bipartite lattices) no method reads it, and the model says so: it falls"
-    " back on \"no edge\" with entropies of 0.2 to ln 2 = 0.69 instead of confident pairs."
+    ' back on "no edge" with entropies of 0.2 to ln 2 = 0.69 instead of confident pairs.'
 )
 
 

@@ -89,9 +89,8 @@ def prior_posterior(
     Per row, single flips that lower the penalised cost c / (2 sigma^2) + lambda (edges) are taken best first
     (at most ``max_sweeps``, default 2 L), from the 0/1 pair prediction ``start`` (B, K), from the empty set and
     from the rounded inversion (``inversion_rows``); the best optimum is kept. sigma^2 is pooled per instance over
-    the rows, from the best start. A pair's
-    probability in a row is the logistic of its flip's cost change (prior included); the two rows multiply their
-    evidence with the prior counted once (``heatbath.combine_rows``).
+    the rows, from the best start. A pair's probability in a row is the logistic of its flip's cost change (prior
+    included); the two rows multiply their evidence with the prior counted once (``heatbath.combine_rows``).
     """
     B, L, M = x.shape
     n, N = L - 1, B * L
@@ -141,8 +140,12 @@ def gate(
 
     Returns the gated pair probabilities (B, K) and whether each instance kept its prediction (B,) bool.
     """
+    if not (0.0 < prior < 1.0 and 0.0 <= cap < 0.5):
+        raise ValueError(f"need 0 < prior < 1 and 0 <= cap < 0.5, got prior={prior!r}, cap={cap!r}")
     x = np.asarray(x, dtype=np.float64)
     p_edge = np.asarray(p_edge, dtype=np.float64)
+    if x.ndim != 3 or p_edge.shape != (x.shape[0], x.shape[1] * (x.shape[1] - 1) // 2):
+        raise ValueError(f"need instances (B, L, M) and p_edge (B, L(L-1)/2), got {x.shape} and {p_edge.shape}")
     B = x.shape[0]
     T_arr = np.broadcast_to(np.asarray(T, dtype=np.float64), (B,))
     pred = (p_edge > 0.5).astype(np.float64)

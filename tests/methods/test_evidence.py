@@ -96,3 +96,14 @@ def test_the_shipped_answer_is_the_same_from_every_entry_point():
     assert [r["predicted"] for r in table["pairs"]] == (p[0, :, 1] > 0.5).astype(int).tolist()
     with pytest.raises(ValueError, match=r"proba must have shape \(L\(L-1\)/2, 2\) = \(66, 2\)"):
         predict_pairs(model, X[0], T=50.0, proba=p[0, :10])
+
+
+@pytest.mark.parametrize(
+    ("kwargs", "message"),
+    [({"cap": 0.5}, "0 <= cap < 0.5"), ({"prior": 1.0}, "0 < prior < 1"), ({"p_edge": np.zeros((2, 3))}, "p_edge")],
+)
+def test_gate_refuses_what_it_cannot_read(kwargs, message):
+    X, y = instances("ring", 6, 1.0, 0.0, 2, 9)
+    args = {"p_edge": y} | kwargs
+    with pytest.raises(ValueError, match=message):
+        evidence.gate(X, 1.0, 0.1, **args)
