@@ -17,6 +17,7 @@ import torch
 
 from ..heatbath import flip_moves, subset_masks
 from ..lattice import embed_rows, others_index
+from ..learn.general.features import noise_floor
 from .base import Reconstructor, increments, pair_values
 from .physics import inversion_rows
 
@@ -172,7 +173,7 @@ class BinaryML(Reconstructor):
         B, L, M = x.shape
         r = increments(x, tau).reshape(B * L, M - 1)  # (B L, S)
         xo = x[:, others_index(L), :-1].reshape(B * L, L - 1, M - 1)  # (B L, L-1, S)
-        floor = (1e-14 / tau) ** 2  # variance of r from float64 rounding of the momenta (~1e-15 each)
+        floor = noise_floor(tau)  # variance of r from float64 rounding of the momenta (~1e-15 each)
         if L <= self.exhaustive_max_L:
             _, marg = exhaustive_rows(xo, r, T, floor, self.chunk_bytes)
             self.results_.update(search="exhaustive", sets_per_spin=2 ** (L - 1))

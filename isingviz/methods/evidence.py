@@ -34,6 +34,7 @@ import numpy as np
 
 from ..heatbath import combine_rows
 from ..lattice import embed_rows, others_index
+from ..learn.general.features import noise_floor
 from .base import increments
 from .binary import move_costs
 from .physics import inversion_rows
@@ -66,17 +67,13 @@ def row_costs(r: np.ndarray, xo: np.ndarray, a: np.ndarray, T: float) -> np.ndar
     return np.einsum("ns,ns->n", d, d)
 
 
-def _floor(tau: float) -> float:
-    return (1e-14 / tau) ** 2  # variance of r from float64 rounding of the momenta (~1e-15 each)
-
-
 def scores(x: np.ndarray, T: float, tau: float, predictions: list[np.ndarray], prior: float = PRIOR) -> np.ndarray:
     """Penalised negative log-likelihoods (n, B) of 0/1 pair predictions [(B, K), ...] of instances x (B, L, M),
     sigma^2 pooled per instance from the best of them (see the module docstring; lower is better)."""
     B, L, M = x.shape
     r, xo = _rows(x, tau)
     costs = np.stack([row_costs(r, xo, pair_rows(p, L), T).reshape(B, L).sum(1) for p in predictions])
-    var = np.maximum(costs.min(0) / (L * (M - 1)), _floor(tau))
+    var = np.maximum(costs.min(0) / (L * (M - 1)), noise_floor(tau))
     edges = np.stack([np.asarray(p).sum(1) for p in predictions])
     return costs / (2.0 * var) + 2.0 * np.log((1.0 - prior) / prior) * edges
 
@@ -100,7 +97,7 @@ def prior_posterior(
     rounded = (A_inv[:, np.arange(L)[:, None], others_index(L)] > 0.5).reshape(N, n).astype(np.float64)
     starts = [pair_rows(np.asarray(start, dtype=np.float64), L), np.zeros((N, n)), rounded]
     cost0 = np.stack([row_costs(r, xo, a, T) for a in starts])  # (3, N)
-    var = np.maximum(cost0.min(0).reshape(B, L).mean(1) / (M - 1), _floor(tau))
+    var = np.maximum(cost0.min(0).reshape(B, L).mean(1) / (M - 1), noise_floor(tau))
     var = np.repeat(var, L)[:, None]  # (N, 1)
     eye = np.eye(n)
 

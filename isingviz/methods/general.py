@@ -102,31 +102,24 @@ class General(Reconstructor):
                 f" gate={self.gate!r})")  # fmt: skip
 
     def _fit(self, x: np.ndarray, know: dict[str, Any]) -> tuple[np.ndarray, np.ndarray]:
-        replicas = know.get("replicas")
-        gated = self.gate and replicas is None
-        p1 = predict_edge_proba(
+        p1, supported = _edge_proba(
             self.model, x, know["T"], know["tau"], threads=self.threads, batch=self.batch, rounds=self.rounds,
-            replicas=replicas, use_head=self.use_head and not gated, gate=False,
+            replicas=know.get("replicas"), use_head=self.use_head, gate=self.gate,
         )  # fmt: skip
-        if gated:
-            p1, supported = evidence.gate(x, know["T"], know["tau"], p1)
+        if supported is not None:
             self.results_["supported"] = supported.tolist()  # False: the instance got the prior posterior
         return p1, np.stack([1.0 - p1, p1], axis=-1)
 
 
-def general_proba(model: Any, x: np.ndarray, T: Any, replicas: int | None = None) -> np.ndarray:
+def general_proba(model: Any, x: np.ndarray, T: float, replicas: int | None = None) -> np.ndarray:
     """The general model as shipped (evidence gate on Eq. 1 data, head on replica data) on instances (B, L, M) or
-    one (L, M): p (B, K, 2) or (K, 2), index 1 = edge. ``model``: a ``LoadedModel`` (its tau is used) or anything
-    ``as_general_net`` takes with tau 0.1. ``LoadedModel.predict_proba`` is the network as stored, without the gate."""
-    x = np.asarray(x, dtype=np.float64)
-    single = x.ndim == 2
-    tau = float(getattr(model, "tau", 0.1))
-    p1 = predict_edge_proba(as_general_net(model), x[None] if single else x, T, tau, replicas=replicas)
-    p = np.stack([1.0 - p1, p1], axis=-1)
-    return p[0] if single else p
+    one (L, M) at temperature T: p (B, K, 2) or (K, 2), index 1 = edge (``General``'s, inputs checked by its
+    contract). ``model``: a ``LoadedModel`` (its tau is used) or anything ``as_general_net`` takes with tau 0.1.
+    ``LoadedModel.predict_proba`` is the network as stored, without the gate."""
+    know = {"replicas": replicas} if replicas is not None else {}
+    return General(model).predict_proba(x, T=T, tau=float(getattr(model, "tau", 0.1)), **know)
 
 
-@torch.inference_mode()  # no autograd bookkeeping at all: cheaper than no_grad for many small operations
 def predict_edge_proba(
     model: nn.Module,
     x: np.ndarray,
@@ -144,6 +137,23 @@ def predict_edge_proba(
     ``replicas``: R of heat-bath replica data (read by the confidence head, if the model has one; ``use_head``
     False bypasses it); ``gate``: on Eq. 1 data (no ``replicas``), the network alone through the evidence gate
     (``evidence.gate``) instead of the head (see ``General``)."""
+    return _edge_proba(model, x, T, tau, threads, batch, rounds, replicas, use_head, gate)[0]
+
+
+@torch.inference_mode()  # no autograd bookkeeping at all: cheaper than no_grad for many small operations
+def _edge_proba(
+    model: nn.Module,
+    x: np.ndarray,
+    T: Any,
+    tau: float,
+    threads: int | None = 1,
+    batch: int = 64,
+    rounds: int | None = None,
+    replicas: int | None = None,
+    use_head: bool = True,
+    gate: bool = True,
+) -> tuple[np.ndarray, np.ndarray | None]:
+    """``predict_edge_proba``, and per instance whether it kept the network's answer (None: not gated)."""
     x = np.asarray(x, dtype=np.float64)
     if x.ndim != 3:
         raise ValueError(f"instances must have shape (B, L, M), got {x.shape}")
@@ -155,7 +165,8 @@ def predict_edge_proba(
     was = model.training
     if was:  # eval() walks every module (~40 us): only when needed
         model.eval()
-    head = use_head and not (gate and replicas is None)
+    gated = gate and replicas is None
+    head = use_head and not gated  # on Eq. 1 data the gate takes the head's place (see ``General``)
     try:
         out = []
         for i in range(0, x.shape[0], batch):
@@ -166,6 +177,4 @@ def predict_edge_proba(
             model.train()
         torch.set_num_threads(old)
     p = np.concatenate(out)
-    if gate and replicas is None:
-        p, _ = evidence.gate(x, T_arr, tau, p)
-    return p
+    return evidence.gate(x, T_arr, tau, p) if gated else (p, None)
