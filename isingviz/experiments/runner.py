@@ -13,9 +13,11 @@ from __future__ import annotations
 
 import csv
 import io
+import json
 import math
 import os
 import platform
+import re
 import subprocess
 import threading
 import time
@@ -88,6 +90,20 @@ def add_blob(blobs: dict[str, bytes], data: bytes) -> str:
     sha = sha256(data)
     blobs[sha] = data
     return sha
+
+
+_NUMBER_LIST = re.compile(r"\[(\s*-?[0-9][-+.0-9eE]*(?:,\s*-?[0-9][-+.0-9eE]*)*\s*)\]")
+
+
+def compact_json(doc: Any) -> str:
+    """``json.dumps(doc, indent=1)`` with every list of plain numbers on one line (per-instance accuracies, counts:
+    one line each instead of one per number). Only lists that span lines are touched, and a JSON string never
+    holds a raw newline, so no string changes."""
+
+    def one_line(m: re.Match[str]) -> str:
+        return "[" + re.sub(r"\s+", "", m.group(1)).replace(",", ", ") + "]" if "\n" in m.group(1) else m.group(0)
+
+    return _NUMBER_LIST.sub(one_line, json.dumps(doc, indent=1, allow_nan=False))
 
 
 def jsonable(x: Any) -> Any:

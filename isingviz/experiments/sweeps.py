@@ -58,7 +58,7 @@ from .fig34 import (
     task_fig4,
 )
 from .general import GENERAL_SIZES, plan_general, rows_general, summary_general, task_general
-from .runner import Config, ProgressFn, Stage, StageRun, Sweep, jsonable, label, versions, write_csv
+from .runner import Config, ProgressFn, Stage, StageRun, Sweep, compact_json, jsonable, label, versions, write_csv
 
 SWEEPS: dict[str, Sweep] = {
     s.name: s
@@ -253,6 +253,6 @@ def run_sweep(
     doc = jsonable(doc)
     if write and not doc["stopped"]:
         js, cs = result_paths(name, quick, out_dir)
-        atomic_write(js, (json.dumps(doc, indent=1, allow_nan=False) + "\n").encode(), overwrite=True)
+        atomic_write(js, (compact_json(doc) + "\n").encode(), overwrite=True)
         write_csv(cs, sw.rows(doc))
     return doc

@@ -132,10 +132,13 @@ def gate(
 ) -> tuple[np.ndarray, np.ndarray]:
     """Keep the prediction p_edge (B, K) of each instance x (B, L, M) that its instance supports better than the
     empty lattice; give the others ``prior_posterior``, kept within [cap, 1 - cap] (the gate found the evidence
-    weak, and the posterior's plug-in noise level and local optimum make it surer than that). T: a scalar or one
-    per instance.
+    weak, and the posterior's plug-in noise level and local optimum make it surer than that). A prediction
+    without edges is the empty lattice itself: it stands, kept within [cap, 1 - cap] (the posterior's single flips
+    would add sets of spurious neighbours whose fields cancel, e.g. on an empty lattice under noise, where every
+    spin decays alike). T: a scalar or one per instance.
 
-    Returns the gated pair probabilities (B, K) and whether each instance kept its prediction (B,) bool.
+    Returns the gated pair probabilities (B, K) and whether each instance kept the network's answer as it was
+    (B,) bool: False where the prior posterior replaced it or where it had no edge and was capped.
     """
     if not (0.0 < prior < 1.0 and 0.0 <= cap < 0.5):
         raise ValueError(f"need 0 < prior < 1 and 0 <= cap < 0.5, got prior={prior!r}, cap={cap!r}")
@@ -151,7 +154,10 @@ def gate(
     for t in np.unique(T_arr):  # one T at a time: the likelihood's fields are divided by it
         idx = np.flatnonzero(T_arr == t)
         s = scores(x[idx], float(t), tau, [pred[idx], np.zeros_like(pred[idx])], prior)
-        weak = idx[s[0] >= s[1]]
+        no_edge = pred[idx].sum(1) == 0
+        kept[idx[no_edge]] = False  # the answer is the empty lattice itself: it stands, never sure
+        out[idx[no_edge]] = np.clip(p_edge[idx[no_edge]], cap, 1.0 - cap)
+        weak = idx[(s[0] >= s[1]) & ~no_edge]
         kept[weak] = False
         if weak.size:
             out[weak] = np.clip(prior_posterior(x[weak], float(t), tau, pred[weak], prior), cap, 1.0 - cap)

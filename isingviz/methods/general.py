@@ -20,6 +20,7 @@ from ..config import models_dir
 from ..learn.general.net import batch_within_budget
 from . import evidence
 from .base import Reconstructor
+from .twins import merge_twins
 
 
 def shipped_general_path() -> Path:
@@ -167,10 +168,11 @@ def _edge_proba(
         model.eval()
     gated = gate and replicas is None
     head = use_head and not gated  # on Eq. 1 data the gate takes the head's place (see ``General``)
+    seen = merge_twins(x) if gated else x  # noise must not break the tie between twins (see ``twins``)
     try:
         out = []
         for i in range(0, x.shape[0], batch):
-            logp = model(x[i : i + batch], T_arr[i : i + batch], tau, rounds, replicas=replicas, use_head=head)
+            logp = model(seen[i : i + batch], T_arr[i : i + batch], tau, rounds, replicas=replicas, use_head=head)
             out.append(logp[..., 1].exp().double().numpy())
     finally:
         if was:
