@@ -12,7 +12,10 @@ instance from the better of the two sets compared (at least the float64 rounding
 prediction's score is below the empty lattice's, the instance supports it and it stands; otherwise the instance
 gets ``prior_posterior``: a local search for the most probable 0/1 rows under that likelihood and prior, started
 from the prediction, the empty set and the rounded inversion, with each pair's probability from its single-flip
-evidence (pairs without evidence return to the prior, so the answer is "no edge" and not confident).
+evidence (pairs without evidence return to the prior, so the answer is "no edge" and not confident). A prediction
+without edges is the empty lattice itself and stands, kept within [cap, 1 - cap]: there the posterior's single
+flips add sets of spurious neighbours whose fields cancel (every spin of an empty lattice decays alike), and gave
+0.89-0.92 against the trivial 1.0 on empty lattices at T = 0.4 under noise (held-out cells, seed 2000).
 
 Chosen by measurement on held-out lattices (seed 2000, 20 per cell, 27 cells of families, L 8-64, T 0.4-50,
 noise 0-1e-2; the sweep's seed is 1000): the gate turns every information-free cell (T = 50, noise 1e-2, sparse
@@ -137,8 +140,8 @@ def gate(
     would add sets of spurious neighbours whose fields cancel, e.g. on an empty lattice under noise, where every
     spin decays alike). T: a scalar or one per instance.
 
-    Returns the gated pair probabilities (B, K) and whether each instance kept the network's answer as it was
-    (B,) bool: False where the prior posterior replaced it or where it had no edge and was capped.
+    Returns the gated pair probabilities (B, K) and whether each instance kept the network's answer (B,) bool
+    (False: the prior posterior replaced it).
     """
     if not (0.0 < prior < 1.0 and 0.0 <= cap < 0.5):
         raise ValueError(f"need 0 < prior < 1 and 0 <= cap < 0.5, got prior={prior!r}, cap={cap!r}")
@@ -155,7 +158,7 @@ def gate(
         idx = np.flatnonzero(T_arr == t)
         s = scores(x[idx], float(t), tau, [pred[idx], np.zeros_like(pred[idx])], prior)
         no_edge = pred[idx].sum(1) == 0
-        kept[idx[no_edge]] = False  # the answer is the empty lattice itself: it stands, never sure
+        # the answer is the empty lattice itself: it stands (kept), never sure
         out[idx[no_edge]] = np.clip(p_edge[idx[no_edge]], cap, 1.0 - cap)
         weak = idx[(s[0] >= s[1]) & ~no_edge]
         kept[weak] = False

@@ -31,14 +31,18 @@ def twin_groups(x: np.ndarray, ratio: float = TWIN_RATIO) -> np.ndarray:
     |g[b, j]| - 1 (its group's first spin) with the sign of g; a spin heads its own group when g = j + 1.
 
     Greedy in spin order: each spin joins the first earlier group head it is a twin of (see the module
-    docstring), so that a chain of near-twins never pulls two distinct trajectories together.
+    docstring), so that a chain of near-twins never pulls two distinct trajectories together. With M < 3 there is
+    no test, and no twins.
     """
     x = np.asarray(x, dtype=np.float64)
-    if x.ndim != 3 or x.shape[2] < 3:
-        raise ValueError(f"need instances (B, L, M) with M >= 3 time steps, got shape {x.shape}")
+    if x.ndim != 3:
+        raise ValueError(f"need instances (B, L, M), got shape {x.shape}")
     if not 0.0 < ratio < 1.0:
         raise ValueError(f"ratio must lie in (0, 1), got {ratio!r}")
-    B, L, _ = x.shape
+    B, L, M = x.shape
+    groups = np.tile(np.arange(1, L + 1), (B, 1))
+    if M < 3:  # one step has no step-to-step power to compare: no twins
+        return groups
     twin = np.empty((2, B, L, L), dtype=bool)
     for b in range(B):  # the differences themselves, not Gram matrices: near-twins differ by ~1e-8 on clean data
         for s, sign in enumerate((1.0, -1.0)):
@@ -46,7 +50,6 @@ def twin_groups(x: np.ndarray, ratio: float = TWIN_RATIO) -> np.ndarray:
             power = np.einsum("jkm,jkm->jk", d, d)
             steps = np.diff(d, axis=2)
             twin[s, b] = (power == 0.0) | (np.einsum("jkm,jkm->jk", steps, steps) > 2.0 * ratio * power)
-    groups = np.tile(np.arange(1, L + 1), (B, 1))
     for b in np.flatnonzero((twin[:, :, ~np.eye(L, dtype=bool)]).any(axis=(0, 2))):  # instances with twins only
         same, flipped = twin[0, b].tolist(), twin[1, b].tolist()  # Python lists: ~10x faster to index one by one
         heads: list[int] = []

@@ -61,6 +61,11 @@ def test_merged_groups_are_identical_up_to_sign_and_everything_else_is_untouched
                 assert np.allclose(merged[b, j], np.sign(g[b, j]) * merged[b, heads[j]], rtol=0, atol=1e-12)
 
 
+def test_two_time_steps_have_no_step_power_to_compare_and_no_twins():
+    x = np.array([[[1.0, 0.9], [1.0, 0.9], [-1.0, -0.8]]])
+    assert twin_groups(x).tolist() == [[1, 2, 3]] and np.array_equal(merge_twins(x), x)
+
+
 def test_the_general_model_no_longer_picks_a_twin_at_random_on_a_noisy_matching():
     X, y, _ = instances("matching", 12, 1.0, 1e-3, 20, 7)  # aligned matched pairs follow one curve
     p = General().predict_proba(X, T=1.0, tau=0.1)[..., 1]
@@ -72,8 +77,8 @@ def test_the_general_model_no_longer_picks_a_twin_at_random_on_a_noisy_matching(
     ("x", "ratio", "match"),
     [
         (np.zeros((2, 3)), 0.7, "need instances"),
-        (np.zeros((1, 2, 2)), 0.7, "M >= 3"),
         (np.zeros((1, 2, 5)), 1.0, "ratio"),
+        (np.zeros((1, 2, 5)), 0.0, "ratio"),
     ],
 )
 def test_bad_input_is_refused_with_what_was_expected(x, ratio, match):
