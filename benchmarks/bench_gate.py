@@ -1,4 +1,4 @@
-"""What the evidence gate costs: the general model as shipped vs the network alone, per instance, as JSON.
+"""What the evidence gate and the twins cost: the general model as shipped vs the network alone, per instance, as JSON.
 
     python benchmarks/bench_gate.py [--Ls 12,32,64] [--n 8] [--repeats 3]
 

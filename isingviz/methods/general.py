@@ -20,7 +20,7 @@ from ..config import models_dir
 from ..learn.general.net import batch_within_budget
 from . import evidence
 from .base import Reconstructor
-from .twins import merge_twins
+from .twins import merge_twins, twin_groups, unresolved_pairs
 
 
 def shipped_general_path() -> Path:
@@ -168,7 +168,8 @@ def _edge_proba(
         model.eval()
     gated = gate and replicas is None
     head = use_head and not gated  # on Eq. 1 data the gate takes the head's place (see ``General``)
-    seen = merge_twins(x) if gated else x  # noise must not break the tie between twins (see ``twins``)
+    groups = twin_groups(x) if gated else None
+    seen = merge_twins(x, groups=groups) if gated else x  # noise must not break the tie between twins (``twins``)
     try:
         out = []
         for i in range(0, x.shape[0], batch):
@@ -179,4 +180,8 @@ def _edge_proba(
             model.train()
         torch.set_num_threads(old)
     p = np.concatenate(out)
-    return evidence.gate(x, T_arr, tau, p) if gated else (p, None)
+    if not gated:
+        return p, None
+    p, kept = evidence.gate(x, T_arr, tau, p)
+    cap = evidence.FALLBACK_CAP
+    return np.where(unresolved_pairs(groups), np.clip(p, cap, 1.0 - cap), p), kept

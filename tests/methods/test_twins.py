@@ -10,7 +10,7 @@ from hypothesis import strategies as st
 from isingviz.dynamics import simulate
 from isingviz.lattice import adjacency_to_pairs, make_lattice
 from isingviz.methods.general import General
-from isingviz.methods.twins import merge_twins, twin_groups
+from isingviz.methods.twins import merge_twins, twin_groups, unresolved_pairs
 
 
 def instances(family, L, T, noise, n, seed, tau=0.1, M=50):
@@ -84,3 +84,18 @@ def test_the_general_model_no_longer_picks_a_twin_at_random_on_a_noisy_matching(
 def test_bad_input_is_refused_with_what_was_expected(x, ratio, match):
     with pytest.raises(ValueError, match=match):
         twin_groups(x, ratio)
+
+
+def test_pairs_inside_a_group_of_three_or_more_twins_are_unresolved():
+    g = np.array([[1, 1, -1, 4, 4, 6]])  # spins 0, 1, 2 twins (2 mirrored); 3 and 4 a pair; 5 alone
+    pairs = dict(zip(zip(*np.triu_indices(6, 1)), unresolved_pairs(g)[0]))
+    assert {k for k, v in pairs.items() if v} == {(0, 1), (0, 2), (1, 2)}
+    assert unresolved_pairs(np.zeros((0, 4), dtype=int)).shape == (0, 6)
+
+
+def test_the_general_model_is_not_sure_which_twin_is_whose_partner():
+    X, y, _ = instances("matching", 16, 0.4, 0.0, 6, 11)  # clean: aligned pairs are exact twins
+    p = General().predict_proba(X, T=0.4, tau=0.1)[..., 1]
+    unresolved = unresolved_pairs(twin_groups(X))
+    assert unresolved.any() and (np.minimum(p, 1 - p)[unresolved] >= 0.05 - 1e-12).all()
+    assert (np.minimum(p, 1 - p)[~unresolved] < 0.05).any()  # elsewhere it may be sure
