@@ -66,11 +66,14 @@ class General(Reconstructor):
     """The general model (``isingviz.learn.general.net``): any L and M, one instance, knows T and tau.
 
     Score = the pair probability of an edge; rule: threshold 1/2 (argmax). On Eq. 1 data, with ``gate`` (default),
-    the network's answer goes through the evidence gate (``isingviz.methods.evidence``): an instance that does not
-    support it better than the empty lattice gets the prior posterior instead (the network alone's confident
-    spurious edges on information-free instances become "no edge", not confident). Told ``replicas=R`` (heat-bath
+    the network reads the instance with its twins merged (``isingviz.methods.twins``: spins whose trajectories
+    differ only by white noise, so that noise does not pick one of them at random), and its answer goes through the
+    evidence gate (``isingviz.methods.evidence``): an instance that does not support it better than the empty
+    lattice gets the prior posterior instead (the network alone's confident spurious edges on information-free
+    instances become "no edge", not confident); pairs inside a group of three or more twins stay within
+    [0.05, 0.95] (which twin is whose neighbour, Eq. 1 cannot tell). Told ``replicas=R`` (heat-bath
     replica means), a model with a confidence head (``isingviz.learn.general.head``) corrects its logits with it,
-    reading the replica decoder beside the network. ``use_head=False, gate=False``: the network alone.
+    reading the replica decoder beside the network. ``use_head=False, gate=False``: the network alone (no twins).
     ``gate=False`` with the head: the head also corrects Eq. 1 data up to its ``head_L_max`` (measured on the
     1,060-cell grid: fewer cells at or above the trivial guess than the network alone, 735 vs 760 of 865).
     ``results_["supported"]`` (gated Eq. 1 data): per instance, whether it kept the network's answer.
@@ -136,8 +139,8 @@ def predict_edge_proba(
     """Instances (B, L, M) at T (scalar or (B,)) -> p(edge) (B, K) float64, in eval mode, ``batch`` at a time;
     ``rounds`` overrides the model's refinement rounds (the network is not modified: it may be shared);
     ``replicas``: R of heat-bath replica data (read by the confidence head, if the model has one; ``use_head``
-    False bypasses it); ``gate``: on Eq. 1 data (no ``replicas``), the network alone through the evidence gate
-    (``evidence.gate``) instead of the head (see ``General``)."""
+    False bypasses it); ``gate``: on Eq. 1 data (no ``replicas``), the network alone on the instance with its twins
+    merged, through the evidence gate (``evidence.gate``), instead of the head (see ``General``)."""
     return _edge_proba(model, x, T, tau, threads, batch, rounds, replicas, use_head, gate)[0]
 
 
