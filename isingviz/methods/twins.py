@@ -8,15 +8,16 @@ with confidence (perfect matchings at T <= 5 with noise 1e-3: 0.85 against the t
 twin by the mean of its group, sign-aligned, restores the tie.
 
 Two trajectories are twins when their difference d (or sum, for opposite signs) is white: its successive
-differences carry as much power as d itself, sum (d(m+1) - d(m))^2 / (2 sum d(m)^2) > ``ratio`` (about 1 for
+differences carry twice the power of d itself, sum (d(m+1) - d(m))^2 / (2 sum d(m)^2) > ``ratio`` (about 1 for
 white noise, with a spread of ~0.14 at M = 50; about 0 for the smooth difference of two Eq. 1 trajectories,
 whose steps are tau times smaller than the trajectories). The test needs no noise level, and clean data are
-left as they are (only exact twins pass, and averaging them changes nothing).
+left as they are (only copies identical to rounding pass, and averaging them changes nothing beyond rounding).
 
-Chosen on held-out lattices (seed 2000, 20 per cell, 396 cells: 11 families, L 8, 12, 24, T 0.4-50, noise
-0-1e-2): with the evidence gate, the network reading twins merged at ``ratio`` 0.7 is at or above the trivial
-guess in 395 cells (unmerged: 375) and at or above the best non-learned anchor in 366 (346); 0.6 and 0.8 give
-362 and 367.
+Chosen on held-out lattices (seed 2000, 20 per cell, 420 cells: 11 families x L 8, 12, 24 x T 0.4, 1, 5, 50 x
+noise 0, 1e-3, 1e-2, and dense random / Erdos-Renyi lattices at L 48, 64): the general model reading twins merged
+at ``ratio`` 0.7, with the evidence gate, is at or above the trivial guess in 417 cells (the gate without twins:
+392) and at or above the best non-learned anchor in 379 (360); on the 396 cells at L <= 24, ratios 0.6, 0.7 and
+0.8 give 362, 366 and 367 at or above the anchor.
 """
 
 from __future__ import annotations
