@@ -29,7 +29,8 @@ def results_dir() -> Path:
 def dataclass_from_dict(cls: type[C], d: Any, what: str) -> C:
     """Build ``cls(**d)`` after checking that every key is a field and every value has its default's JSON type.
 
-    Tuples accept lists of ints; floats accept finite ints and floats; fields whose default is None or a
+    Tuples accept lists of their default's element type (ints when the default is empty); floats accept finite
+    ints and floats; fields whose default is None or a
     container (dict, list) are passed through for the class's own validation. Raises ``ValueError``.
     """
     if not isinstance(d, dict):
@@ -48,7 +49,8 @@ def dataclass_from_dict(cls: type[C], d: Any, what: str) -> C:
             continue
         want = type(default)
         if want is tuple:
-            ok = isinstance(v, (list, tuple)) and all(isinstance(c, int) and not isinstance(c, bool) for c in v)
+            item = type(default[0]) if default else int
+            ok = isinstance(v, (list, tuple)) and all(isinstance(c, item) and not isinstance(c, bool) for c in v)
             values[name] = tuple(v) if ok else v
         elif want is float:
             ok = isinstance(v, (int, float)) and not isinstance(v, bool) and math.isfinite(v)
@@ -57,7 +59,8 @@ def dataclass_from_dict(cls: type[C], d: Any, what: str) -> C:
         else:
             ok = isinstance(v, want) and not (want is int and isinstance(v, bool))
         if not ok:
-            wanted = "a list of integers" if want is tuple else "a finite number" if want is float else want.__name__
+            wanted = "a finite number" if want is float else want.__name__
+            wanted = f"a list of {item.__name__}" if want is tuple else wanted
             raise ValueError(f"{what} field {name!r} has a bad value {show(v)} ({wanted} wanted)")
     try:
         return cls(**values)

@@ -129,7 +129,8 @@ def _layered_model(file: dict, given: dict, spec: DatasetSpec, base: LoadedModel
 
 
 def _set_fields(pairs: list[str] | None, kind: type, command: str) -> dict[str, Any]:
-    """``--set key=value`` pairs -> fields of the dataclass ``kind`` (values read as JSON numbers or true/false)."""
+    """``--set key=value`` pairs -> fields of the dataclass ``kind`` (values read as JSON: numbers, true/false,
+    lists such as ["random","star"]; at most 1,000 characters)."""
     fields = [f.name for f in dataclasses.fields(kind)]
     out: dict[str, Any] = {}
     for pair in pairs or []:
@@ -140,14 +141,16 @@ def _set_fields(pairs: list[str] | None, kind: type, command: str) -> dict[str, 
         if key not in fields:
             raise ValueError(f"--set {key}: unknown field; {kind.__name__} has {', '.join(fields)}")
         try:
-            out[key] = safejson.loads(text, f"--set {key}", max_bytes=100)
+            out[key] = safejson.loads(text, f"--set {key}", max_bytes=1000)
         except ValueError:
-            raise ValueError(f"--set {key}: the value must be a number (or true/false), got {show(text)}") from None
+            wanted = "JSON (a number, true/false or a list)"
+            raise ValueError(f"--set {key}: the value must be {wanted}, got {show(text)}") from None
     return out
 
 
 def _general_overrides(pairs: list[str] | None) -> dict[str, Any]:
-    """``--set key=value`` pairs -> GeneralTrainConfig overrides (values read as JSON: 10, 0.5, 1e-3, true).
+    """``--set key=value`` pairs -> GeneralTrainConfig overrides (values read as JSON: 10, 0.5, 1e-3, true,
+    ["random","complete"]).
 
     Refuses unknown fields and the fields that have their own flag (--steps, --seed, --lr), so a reproduction
     command has one spelling."""

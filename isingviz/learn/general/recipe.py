@@ -14,6 +14,7 @@ from __future__ import annotations
 import dataclasses
 import json
 import os
+import shlex
 import time
 from collections.abc import Callable, Mapping
 from pathlib import Path
@@ -65,7 +66,7 @@ def reproduce_command(
     if init is not None:
         cmd += f" --init {init}"
     for k, v in (overrides or {}).items():
-        cmd += f" --set {k}={json.dumps(v)}"
+        cmd += " --set " + shlex.quote(f"{k}={json.dumps(v, separators=(',', ':'))}")
     if stopped_at is not None:
         cmd += f" --stop-after-steps {stopped_at}"
     return f"{cmd} --out {out}"

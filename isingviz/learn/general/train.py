@@ -47,7 +47,9 @@ from ..model_config import ModelConfig
 from ..networks import build_model
 from ..train import ProgressFn, StopFlag, TrainResult, _stop_requested
 
-FAMILIES = ("random", "erdos_renyi", "ring", "grid", "small_world")
+FAMILIES = ("random", "erdos_renyi", "ring", "grid", "small_world")  # the default training mix
+# every family ``draw_lattice`` can draw (a training mix may name any of them, a family twice for twice the share)
+TRAINABLE = (*FAMILIES, "star", "tree", "complete_bipartite", "matching", "complete", "empty")
 
 
 @dataclass(frozen=True)
@@ -63,6 +65,7 @@ class GeneralTrainConfig:
     T_max: float = 60.0
     tau: float = 0.1  # time step of every instance
     degree_max: float = 12.0  # random / Erdos-Renyi: mean degree uniform in [0.5, min(degree_max, L-1)]
+    families: tuple[str, ...] = FAMILIES  # each instance's family, drawn uniformly from this list (TRAINABLE)
     noise_fraction: float = 0.5  # share of instances with observation noise
     noise_min: float = 1e-4  # sigma log-uniform in [noise_min, noise_max] for those
     noise_max: float = 1e-2
@@ -101,6 +104,9 @@ class GeneralTrainConfig:
             raise ValueError(f"need 0 < T_min <= T_max, got {self.T_min}, {self.T_max}")
         check_float("time step tau", self.tau, 0.0, 1.0, lo_open=True)
         check_float("degree_max", self.degree_max, 0.5, float(L_MAX))
+        bad = [f for f in self.families if f not in TRAINABLE]
+        if not self.families or bad or not isinstance(self.families, tuple):
+            raise ValueError(f"families must be a non-empty list of {', '.join(TRAINABLE)}; got {self.families!r}")
         check_float("noise_fraction", self.noise_fraction, 0.0, 1.0)
         check_float("noise_min", self.noise_min, 0.0, NOISE_MAX, lo_open=True)
         check_float("noise_max", self.noise_max, 0.0, NOISE_MAX, lo_open=True)
@@ -132,7 +138,8 @@ class GeneralTrainConfig:
 
 
 def draw_lattice(family: str, L: int, rng: np.random.Generator, degree_max: float = 12.0) -> np.ndarray:
-    """One lattice of ``family`` with random parameters (mean degree, ring width, rewiring), randomly relabelled."""
+    """One lattice of ``family`` (``TRAINABLE``) with random parameters (mean degree, ring width, rewiring, the
+    smaller side of a complete bipartite lattice, uniform in 1..L // 2), randomly relabelled."""
     K = L * (L - 1) // 2
     deg = rng.uniform(0.5, max(0.5, min(degree_max, L - 1)))
     k_max = max(2, min(6, (L - 1) // 2 * 2))
@@ -147,8 +154,12 @@ def draw_lattice(family: str, L: int, rng: np.random.Generator, degree_max: floa
         A = make_lattice("grid", L, rng)
     elif family == "small_world":
         A = make_lattice("small_world", L, rng, k=k, p=float(rng.uniform(0.0, 0.5)))
+    elif family == "complete_bipartite":
+        A = make_lattice(family, L, rng, a=int(rng.integers(1, L // 2 + 1)))
+    elif family in TRAINABLE:  # no parameters: star, tree, matching, complete, empty
+        A = make_lattice(family, L, rng)
     else:
-        raise ValueError(f"unknown family {family!r}; allowed: {', '.join(FAMILIES)}")
+        raise ValueError(f"unknown family {family!r}; allowed: {', '.join(TRAINABLE)}")
     p = rng.permutation(L)
     return A[np.ix_(p, p)]
 
@@ -170,7 +181,7 @@ def sample_batch(
         L = int(rng.choice(Ls, p=w / w.sum()))
     M = int(rng.integers(tc.M_min, tc.M_max + 1)) if M is None else M
     B = batch_for(tc.batch_size, L) if B is None else B
-    A = np.stack([draw_lattice(str(rng.choice(FAMILIES)), L, rng, tc.degree_max) for _ in range(B)])
+    A = np.stack([draw_lattice(str(rng.choice(tc.families)), L, rng, tc.degree_max) for _ in range(B)])
     T = np.exp(rng.uniform(math.log(tc.T_min), math.log(tc.T_max), B))
     s0 = rng.choice(np.array([-1.0, 1.0]), (B, L))
     X = simulate(A, s0, T, tc.tau, M)

@@ -20,7 +20,13 @@ from isingviz.experiments.unseen import (
 )
 from isingviz.lattice import adjacency_to_pairs, pairs_to_adjacency, random_lattice, validate_adjacency
 from isingviz.learn.general import features as gf
-from isingviz.learn.general.train import FAMILIES, GeneralTrainConfig, draw_lattice, sample_batch, train_general
+from isingviz.learn.general.train import (
+    TRAINABLE,
+    GeneralTrainConfig,
+    draw_lattice,
+    sample_batch,
+    train_general,
+)
 from isingviz.learn.model_config import ModelConfig
 from isingviz.learn.networks import build_model
 from isingviz.learn.store import load_model, model_to_bytes
@@ -92,9 +98,16 @@ def test_bad_inputs_are_refused():
 
 def test_training_lattices_are_fresh_valid_and_varied():
     rng = np.random.default_rng(0)
-    for fam in FAMILIES:
+    for fam in TRAINABLE:
         A = draw_lattice(fam, 11, rng)
         assert validate_adjacency(A).shape == (11, 11)
+    assert draw_lattice("complete", 9, rng).sum() == 72 and draw_lattice("empty", 9, rng).sum() == 0
+    sides = set()
+    for _ in range(40):  # K_{a, L-a} with a uniform in 1..L // 2: the degrees are a and L - a
+        sides.add(int(draw_lattice("complete_bipartite", 9, rng).sum(1).min()))
+    assert sides == {1, 2, 3, 4}
+    with pytest.raises(ValueError, match="unknown family 'hexagonal'; allowed: random"):
+        draw_lattice("hexagonal", 9, rng)
     tc = GeneralTrainConfig(batch_size=6)
     X, T, sigma, y = sample_batch(tc, rng, L=9, M=20, B=6)
     assert X.shape == (6, 9, 20) and y.shape == (6, 36) and T.shape == sigma.shape == (6,)
@@ -103,6 +116,9 @@ def test_training_lattices_are_fresh_valid_and_varied():
     X3, *_ = sample_batch(tc, np.random.default_rng(0), L=9, M=20)
     assert np.array_equal(X2, X3)  # a seed reproduces
     pairs_to_adjacency(y[0], 9)  # labels are a lattice
+    mix = GeneralTrainConfig(batch_size=6, families=("complete", "empty"))
+    _, _, _, y = sample_batch(mix, rng, L=9, M=20, B=12)
+    assert set(y.sum(1).tolist()) == {0, 36}  # every instance from the named families, both drawn
 
 
 def test_a_tiny_training_run_lowers_the_loss_and_records_the_history():

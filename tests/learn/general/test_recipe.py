@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import shlex
+
 import pytest
 
 from isingviz.cli.commands import build_parser
@@ -33,6 +35,9 @@ def test_recipe_config_refuses_bad_steps(steps) -> None:
         ({"M_max": 10**7}, "M_max must be an integer from 3 to 2,000"),
         ({"T_max": 1e300}, "T_max must be a finite number"),
         ({"degree_max": -1.0}, "degree_max must be a finite number"),
+        ({"families": ["random", "hexagonal"]}, "families must be a non-empty list of random, erdos_renyi"),
+        ({"families": []}, "families must be a non-empty list"),
+        ({"families": "random"}, r"'families' has a bad value 'random' \(a list of str wanted\)"),
     ],
 )
 def test_recipe_config_refuses_what_would_not_fit(overrides, message) -> None:
@@ -50,3 +55,20 @@ def test_reproduce_command_parses_back_to_the_same_config() -> None:
     )  # fmt: skip
     again = recipe_config(a.steps, a.seed, a.lr, _general_overrides(a.set))
     assert again == recipe_config(300, 7, 5e-4, overrides) and isinstance(again, GeneralTrainConfig)
+
+
+def test_a_family_mix_parses_back_from_the_quoted_command() -> None:
+    mix = ["random", "random", "complete", "complete_bipartite", "empty"]
+    overrides = {"degree_max": 25.0, "families": mix}
+    cmd = reproduce_command("g.safetensors", 300, 2, 7, 5e-4, None, overrides)
+    assert '\'families=["random","random","complete","complete_bipartite","empty"]\'' in cmd
+    a = build_parser().parse_args(shlex.split(cmd)[3:])  # as a shell would split it
+    again = recipe_config(a.steps, a.seed, a.lr, _general_overrides(a.set))
+    assert again.families == tuple(mix) and again == recipe_config(300, 7, 5e-4, overrides)
+    assert recipe_overrides(again) == {"degree_max": 25.0, "families": tuple(mix)}
+    assert GeneralTrainConfig.from_dict(again.to_dict()) == again  # a model file's metadata reads back
+
+
+def test_a_family_list_of_numbers_is_refused_with_its_type() -> None:
+    with pytest.raises(ValueError, match=r"'families' has a bad value .* \(a list of str wanted\)"):
+        GeneralTrainConfig.from_dict({"families": [1, 2]})
