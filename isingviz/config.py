@@ -30,8 +30,8 @@ def dataclass_from_dict(cls: type[C], d: Any, what: str) -> C:
     """Build ``cls(**d)`` after checking that every key is a field and every value has its default's JSON type.
 
     Tuples accept lists of their default's element type (ints when the default is empty); floats accept finite
-    ints and floats; fields whose default is None or a
-    container (dict, list) are passed through for the class's own validation. Raises ``ValueError``.
+    ints and floats; fields whose default is None or a container (dict, list) are passed through for the class's
+    own validation. Raises ``ValueError``.
     """
     if not isinstance(d, dict):
         raise ValueError(f"{what} must be a JSON object, got {show(d)}")
