@@ -11,7 +11,15 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from isingviz.dynamics import simulate
-from isingviz.heatbath import closure_mean, combine_rows, decode, subset_field_laws, subset_masks
+from isingviz.heatbath import (
+    closure_mean,
+    combine_rows,
+    decode,
+    f_tail,
+    no_coupling_pvalue,
+    subset_field_laws,
+    subset_masks,
+)
 from isingviz.lattice import adjacency_to_pairs, embed_rows, random_lattice
 
 
@@ -86,3 +94,38 @@ def test_few_replicas_or_hot_data_leave_pairs_near_the_prior() -> None:
 def test_embed_rows_puts_row_coefficients_off_the_diagonal() -> None:
     W = embed_rows(np.arange(6.0).reshape(1, 3, 2))
     assert W.tolist() == [[[0, 0, 1], [2, 0, 3], [4, 5, 0]]]
+
+
+@pytest.mark.parametrize(("F", "d1", "d2"), [(1.367703, 132, 456), (2.066646, 20, 100), (2.754851, 11, 38)])
+def test_f_tail_matches_the_exact_one_percent_points(F: float, d1: int, d2: int) -> None:
+    # the F distribution's upper 1 % points for these degrees of freedom (tables; scipy.stats.f.isf)
+    tail = f_tail(np.array([F]), np.array([float(d1)]), np.array([float(d2)]))[0]
+    assert tail == pytest.approx(0.01, abs=1e-3)
+
+
+def _replica_means(family_edges: int, T: float, R: int, n: int, seed: int, L: int = 12) -> np.ndarray:
+    rng = np.random.default_rng(seed)
+    A = np.stack([random_lattice(L, family_edges, rng) for _ in range(n)])
+    s0 = rng.choice(np.array([-1.0, 1.0]), (n, L))
+    return simulate(A, s0, T, 0.1, 50, mode="stochastic", replicas=R, seed=seed)
+
+
+@pytest.mark.parametrize("R", [1, 10, 1000])
+def test_no_coupling_pvalues_are_uniform_on_empty_lattices_and_small_on_coupled_ones(R: int) -> None:
+    # calibrated: about 1 % and 10 % below 0.01 and 0.1; a single run's jumps are heavy-tailed (about 5 % and 17 %)
+    level = 0.03 if R > 1 else 0.08
+    p = no_coupling_pvalue(_replica_means(0, 1.0, R, 300, seed=R), 0.1)
+    assert 0.0 <= p.min() and p.max() <= 1.0
+    assert (p < 0.01).mean() <= level and 0.05 <= (p < 0.1).mean() <= 0.16 + 2 * level
+    noisy = _replica_means(0, 1.0, R, 300, seed=R + 1) + 1e-2 * np.random.default_rng(R).standard_normal((300, 12, 50))
+    assert (no_coupling_pvalue(noisy, 0.1) < 0.01).mean() <= level  # the variance is estimated: noise is no coupling
+    coupled = no_coupling_pvalue(_replica_means(25, 1.0, R, 40, seed=R + 2), 0.1)
+    assert (coupled < 0.01).mean() >= (0.9 if R >= 10 else 0.5)
+
+
+def test_no_coupling_test_needs_residual_degrees_of_freedom() -> None:
+    x = _replica_means(10, 1.0, 100, 2, seed=5, L=12)
+    assert np.isnan(no_coupling_pvalue(x[:, :, :12], 0.1)).all()  # 11 steps, 11 other spins: nothing left over
+    assert np.isfinite(no_coupling_pvalue(x, 0.1)).all()
+    with pytest.raises(ValueError, match=r"need replica means \(B, L, M\)"):
+        no_coupling_pvalue(x[0], 0.1)

@@ -17,10 +17,14 @@ import torch
 from torch import nn
 
 from ..config import models_dir
+from ..heatbath import no_coupling_pvalue
 from ..learn.general.net import batch_within_budget
 from . import evidence
 from .base import Reconstructor
 from .twins import merge_twins, twin_groups, unresolved_pairs
+
+# replica data whose no-coupling test (``heatbath.no_coupling_pvalue``) has a p-value above this: "no edge", unsure
+QUIET_ALPHA = 0.01
 
 
 def shipped_general_path() -> Path:
@@ -73,10 +77,15 @@ class General(Reconstructor):
     instances become "no edge", not confident); pairs inside a group of three or more twins stay within
     [0.05, 0.95] (which twin is whose neighbour, Eq. 1 cannot tell). Told ``replicas=R`` (heat-bath
     replica means), a model with a confidence head (``isingviz.learn.general.head``) corrects its logits with it,
-    reading the replica decoder beside the network. ``use_head=False, gate=False``: the network alone (no twins).
+    reading the replica decoder beside the network; with ``gate``, an instance that a test cannot tell from no
+    coupling at all (``heatbath.no_coupling_pvalue`` above ``QUIET_ALPHA`` = 0.01) gets "no edge", each pair's
+    p(edge) at most the prior 0.3 and within [0.05, 0.95] (high T with few replicas; an empty lattice, where the
+    head alone read edges into 0.45 of the pairs at R = 1,000, T = 0.4). ``use_head=False, gate=False``: the
+    network alone (no twins).
     ``gate=False`` with the head: the head also corrects Eq. 1 data up to its ``head_L_max`` (measured on the
     1,060-cell grid: fewer cells at or above the trivial guess than the network alone, 735 vs 760 of 865).
-    ``results_["supported"]`` (gated Eq. 1 data): per instance, whether it kept the network's answer.
+    ``results_["supported"]`` (gated data): per instance, whether it kept the network's (Eq. 1) or the head's
+    (replicas) answer.
     ``threads`` (default 1) is the torch CPU thread count while predicting. ``rounds`` (default: the model's)
     runs fewer or more refinement rounds: every round's output was trained, so fewer rounds trade accuracy for
     time. ``model`` defaults to the shipped ``models/general.safetensors`` (loaded once per process).
@@ -111,7 +120,7 @@ class General(Reconstructor):
             replicas=know.get("replicas"), use_head=self.use_head, gate=self.gate,
         )  # fmt: skip
         if supported is not None:
-            self.results_["supported"] = supported.tolist()  # False: the instance got the prior posterior
+            self.results_["supported"] = supported.tolist()  # False: the prior posterior, or "no coupling"
         return p1, np.stack([1.0 - p1, p1], axis=-1)
 
 
@@ -140,7 +149,8 @@ def predict_edge_proba(
     ``rounds`` overrides the model's refinement rounds (the network is not modified: it may be shared);
     ``replicas``: R of heat-bath replica data (read by the confidence head, if the model has one; ``use_head``
     False bypasses it); ``gate``: on Eq. 1 data (no ``replicas``), the network alone on the instance with its twins
-    merged, through the evidence gate (``evidence.gate``), instead of the head (see ``General``)."""
+    merged, through the evidence gate (``evidence.gate``), instead of the head; on replica data, "no edge" where
+    the instance is consistent with no coupling (see ``General``)."""
     return _edge_proba(model, x, T, tau, threads, batch, rounds, replicas, use_head, gate)[0]
 
 
@@ -157,7 +167,7 @@ def _edge_proba(
     use_head: bool = True,
     gate: bool = True,
 ) -> tuple[np.ndarray, np.ndarray | None]:
-    """``predict_edge_proba``, and per instance whether it kept the network's answer (None: not gated)."""
+    """``predict_edge_proba``, and per instance whether it kept the network's or the head's answer (None: no gate)."""
     x = np.asarray(x, dtype=np.float64)
     if x.ndim != 3:
         raise ValueError(f"instances must have shape (B, L, M), got {x.shape}")
@@ -169,7 +179,7 @@ def _edge_proba(
     was = model.training
     if was:  # eval() walks every module (~40 us): only when needed
         model.eval()
-    gated = gate and replicas is None
+    gated = gate and replicas is None  # the Eq. 1 gate
     head = use_head and not gated  # on Eq. 1 data the gate takes the head's place (see ``General``)
     groups = twin_groups(x) if gated else None
     seen = merge_twins(x, groups=groups) if gated else x  # noise must not break the tie between twins (``twins``)
@@ -183,8 +193,12 @@ def _edge_proba(
             model.train()
         torch.set_num_threads(old)
     p = np.concatenate(out)
+    cap = evidence.FALLBACK_CAP
+    if gate and replicas is not None:
+        quiet = no_coupling_pvalue(x, tau) > QUIET_ALPHA  # NaN (the test cannot run) is not quiet
+        p[quiet] = np.clip(np.minimum(p[quiet], evidence.PRIOR), cap, 1.0 - cap)
+        return p, ~quiet
     if not gated:
         return p, None
     p, kept = evidence.gate(x, T_arr, tau, p)
-    cap = evidence.FALLBACK_CAP
     return np.where(unresolved_pairs(groups), np.clip(p, cap, 1.0 - cap), p), kept

@@ -1,0 +1,31 @@
+"""The general model as a method on replica data: an instance a test cannot tell from no coupling says "no edge"."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from isingviz.experiments.unseen import evaluation_set
+from isingviz.heatbath import no_coupling_pvalue
+from isingviz.methods.general import QUIET_ALPHA, General
+
+
+def test_an_empty_lattice_of_replica_means_gets_no_edge_and_no_confidence():
+    X, y = evaluation_set(10, 0.4, 0.0, 4, seed=2000, family="empty", replicas=1000)
+    p_value = no_coupling_pvalue(X, 0.1)
+    gm = General()
+    p = gm.predict_proba(X, T=0.4, tau=0.1, replicas=1000)[..., 1]
+    quiet = p_value > QUIET_ALPHA
+    assert quiet.sum() >= 3  # a calibrated test at 1 %: the empty lattices are consistent with no coupling
+    assert gm.results_["supported"] == (~quiet).tolist()
+    assert (p[quiet] <= 0.3).all() and (p[quiet] >= 0.05).all()  # "no edge", at most the prior, never sure
+    raw = General(gate=False).predict_proba(X, T=0.4, tau=0.1, replicas=1000)[..., 1]
+    assert np.array_equal(p[~quiet], raw[~quiet])  # the others keep the head's answer
+
+
+def test_coupled_replica_means_keep_the_heads_answer():
+    X, y = evaluation_set(10, 1.0, 0.0, 4, seed=2001, replicas=1000)  # random lattices, strong couplings
+    gm = General()
+    p = gm.predict_proba(X, T=1.0, tau=0.1, replicas=1000)
+    assert gm.results_["supported"] == [True] * 4
+    assert np.array_equal(p, General(gate=False).predict_proba(X, T=1.0, tau=0.1, replicas=1000))
+    assert ((p[..., 1] > 0.5) == y).mean() > (y == 0).mean()  # above the trivial guess
