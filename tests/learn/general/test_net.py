@@ -1,5 +1,6 @@
 """The general model: symmetry of the problem, any L and M with one set of weights, training, model files."""
 
+import dataclasses
 import functools
 import math
 
@@ -133,6 +134,20 @@ def test_a_tiny_training_run_lowers_the_loss_and_records_the_history():
     assert h[-1]["train_loss"] < h[0]["train_loss"]
     assert any(r["kind"] == "epoch" for r in seen)
     assert res.model.training is False
+
+
+def test_keep_last_returns_the_last_epochs_weights():
+    tc = GeneralTrainConfig(L_min=6, L_max=6, M_min=20, M_max=20, steps=30, steps_per_epoch=10, batch_size=4,
+                            n_eval=8, lr=0.3)  # fmt: skip
+    best = train_general(CFG, tc, threads=1)  # a high lr: held-out accuracy 0.57, 0.886, 0.856
+    last = train_general(CFG, dataclasses.replace(tc, keep="last"), threads=1)
+    assert best.best_epoch == 2 and last.best_epoch == 3 == len(last.history)
+    same = [[{k: v for k, v in r.items() if k != "seconds"} for r in h] for h in (best.history, last.history)]
+    assert same[0] == same[1]  # the same run, other weights returned
+    w_best, w_last = best.model.state_dict(), last.model.state_dict()
+    assert any(not torch.equal(w_best[k], w_last[k]) for k in w_best)
+    with pytest.raises(ValueError, match="keep must be 'best' \\(held-out epoch\\) or 'last', got 'first'"):
+        GeneralTrainConfig(keep="first").validate()
 
 
 def test_stop_flag_returns_a_model():
