@@ -183,6 +183,11 @@ UNSUPPORTED_NOTE = (
     " evidence, with entropies near 0.6 that say so. Too hot, too noisy or too short for this lattice, or not Eq. 1"
     " data (for heat-bath replica means, give R)."
 )
+NO_COUPLING_NOTE = (
+    "This recording of replica means cannot be told from spins without any coupling (a regression test of each"
+    " spin's steps on the others' states, p > 0.01): what is shown is \"no edge\" everywhere, each pair's p(edge)"
+    " at most the prior 0.3. Too hot or too few replicas for this lattice, or truly no couplings."
+)
 TRUST_NOTE = (
     "Read the entropy before the edges: where an instance carries the lattice (Eq. 1 data at T up to ~10, light"
     " noise, sparse lattices) the general model's pairs with S < 0.1 are right; where it does not (T = 50 with"

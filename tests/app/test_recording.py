@@ -13,7 +13,7 @@ from streamlit.testing.v1 import AppTest
 import ui.state
 from isingviz.dynamics import simulate
 from isingviz.lattice import adjacency_to_pairs, random_lattice
-from ui.widgets import UNSUPPORTED_NOTE
+from ui.widgets import NO_COUPLING_NOTE, UNSUPPORTED_NOTE
 
 PAGE = str(Path(__file__).resolve().parents[2] / "views" / "4_Predict.py")
 
@@ -82,6 +82,19 @@ def test_a_replica_recording_needs_its_replica_count_for_the_replica_decoder():
     assert any("reconstructed from replicas.csv" in c.proto.spec for c in at.get("plotly_chart"))
     at.selectbox(key="rec_method").set_value("general").run()  # the general model reads R through its head
     assert not at.exception and not at.error and len(at.get("download_button")) == 2
+
+
+def test_replica_means_without_any_coupling_say_so():
+    X = simulate(np.zeros((8, 8)), np.array([1, -1, 1, 1, -1, -1, 1, -1.0]), T=1.0, tau=0.1, M=50,
+                 mode="stochastic", replicas=1000, seed=5)  # fmt: skip
+    data = "\n".join(",".join(repr(float(v)) for v in row) for row in X).encode()
+    at = upload(page(), "free.csv", data)
+    at.selectbox(key="rec_method").set_value("general").run()
+    at.number_input(key="rec_R").set_value(1000).run()
+    assert not at.exception and not at.error, [e.value for e in at.error]
+    notes = [i.value for i in at.info]
+    assert NO_COUPLING_NOTE in notes and UNSUPPORTED_NOTE not in notes
+    assert any("reconstructed from free.csv (0 edges)" in c.proto.spec for c in at.get("plotly_chart"))
 
 
 def test_a_recording_without_evidence_says_so_and_shows_no_edges():
