@@ -17,6 +17,10 @@ so the first steps are (near) exact; the closure errs later, when spins inside a
 increments r_i(m) = (x_i(m+1) - (1 - tau) x_i(m)) / tau under that Gaussian, with a Bernoulli(prior) on each
 coupling: exhaustively over all 2^(L-1) sets (posterior marginals) up to ``exhaustive_max_L``, else by a local
 search (marginals from the single flips). The two directions i -> j and j -> i multiply their evidence.
+
+``no_coupling_pvalue`` tests whether an instance can be told from spins without any coupling at all (a regression
+F-test of each spin's increments on the other spins' states; no closure needed, since without couplings every
+field is zero).
 """
 
 from __future__ import annotations
