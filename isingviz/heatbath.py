@@ -258,5 +258,6 @@ def no_coupling_pvalue(x: np.ndarray, tau: float) -> np.ndarray:
     k = basis.sum((1, 2)).astype(np.float64)
     d2 = L * S - k
     ok = (k > 0) & (d2 >= L) & (rss > 0)
-    F = np.where(ok, (ess / np.maximum(k, 1.0)) / np.where(ok, rss, 1.0) * np.maximum(d2, 1.0), 0.0)
-    return np.where(ok, f_tail(F, np.maximum(k, 1.0), np.maximum(d2, 1.0)), np.nan)
+    k1, d21 = np.maximum(k, 1.0), np.maximum(d2, 1.0)  # the instances not ok get NaN: no division by zero there
+    F = (ess / k1) / np.where(ok, rss / d21, 1.0)
+    return np.where(ok, f_tail(F, k1, d21), np.nan)
