@@ -16,7 +16,15 @@ from isingviz.methods import reconstruct
 from isingviz.methods.edges import edge_rows, edges_csv, edges_json
 from isingviz.metrics import LN2
 from isingviz.recordings import read_recording
-from ui.widgets import NO_COUPLING_NOTE, T_VALUES, TRUST_NOTE, UNSUPPORTED_NOTE, attempt, upload_once
+from ui.widgets import (
+    NO_COUPLING_NOTE,
+    POSTERIOR_NOTE,
+    T_VALUES,
+    TRUST_NOTE,
+    UNSUPPORTED_NOTE,
+    attempt,
+    upload_once,
+)
 
 # The methods that read one recording on their own (the CNN needs a trained model of the recording's L and M; template
 # matching and the pooled methods need known lattices or many instances of one).
@@ -86,7 +94,9 @@ def recording_panel() -> None:
     if rec is None:
         return
     rows = edge_rows(rec, L)
-    if rec.results.get("supported") == [False]:
+    if rec.results.get("answered_by") == ["exact posterior"]:
+        st.info(POSTERIOR_NOTE)
+    elif rec.results.get("supported") == [False]:
         st.info(NO_COUPLING_NOTE if R else UNSUPPORTED_NOTE)
     _draw(rows, L, M, B, method, T, tau, upload.name, index, R)
 

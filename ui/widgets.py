@@ -183,6 +183,13 @@ UNSUPPORTED_NOTE = (
     " evidence, with entropies near 0.6 that say so. Too hot, too noisy or too short for this lattice, or not Eq. 1"
     " data (for heat-bath replica means, give R)."
 )
+POSTERIOR_NOTE = (
+    "Answered by the exact posterior of Eq. 1: every neighbour set of every spin weighed, with the lattice's"
+    " density and the recording's kind and level of noise learnt from the recording itself. Either the recording"
+    " does not support the network's answer better than a lattice without edges (too hot, too noisy or too short),"
+    " or it looks dense (density 0.6 or more), where the network, trained on sparse lattices, is out of its depth."
+    " No pair of this answer has an entropy below 0.2."
+)
 NO_COUPLING_NOTE = (
     "This recording of replica means cannot be told from spins without any coupling (a regression test of each"
     " spin's steps on the others' states, p > 0.01): what is shown is \"no edge\" everywhere, each pair's p(edge)"

@@ -99,7 +99,8 @@ def run(a: argparse.Namespace) -> int:
         "mean_entropy": sum(entropies) / len(entropies) if entropies else None,
         "out": str(out) if out is not None else None,
     }
-    if "supported" in rec.results:  # the general model's gate: False = the prior posterior, or "no coupling" (R)
+    if "supported" in rec.results:  # the general model's gate: False = its fallback, or "no coupling" (R)
         summary["supported_by_the_recording"] = rec.results["supported"][0]
+        summary["answered_by"] = rec.results["answered_by"][0]  # network, head, exact or prior posterior, no coupling
     print(json.dumps(summary, allow_nan=False))
     return 0

@@ -29,6 +29,7 @@ from typing import Any
 from ..config import REPO_ROOT
 from ..learn.networks import n_parameters
 from ..learn.store import load_model
+from ..methods.general import ANSWERS
 from .runner import Inputs, add_blob
 from .unseen import (
     METHODS,
@@ -134,7 +135,8 @@ def plan_general(sizes: dict[str, Any], ctx: dict[str, Any]) -> list[dict[str, A
 def task_general(cfg: dict[str, Any], inputs: Inputs) -> dict[str, Any]:
     """Every method on the same ``n`` unseen lattices of one cell: ``evaluate_grid``'s row plus ``"calibration"``
     (``calibration_counts`` of the general model's p(edge), read from the timed forward pass, not a second one),
-    ``"calibration_raw"`` (the same for the network alone, without gate and head) and ``"checks"`` (``cell_checks``).
+    ``"calibration_raw"`` (the same for the network alone, without gate and head), ``"checks"`` (``cell_checks``)
+    and ``"answered_by"`` (how many of the general model's answers came from each of its parts, ``ANSWERS``).
     """
     L, T, noise, n, seed, family = cfg["L"], cfg["T"], cfg["noise"], cfg["n"], cfg["seed"], cfg["family"]
     R = int(cfg.get("replicas", 0))
@@ -148,6 +150,9 @@ def task_general(cfg: dict[str, Any], inputs: Inputs) -> dict[str, Any]:
     for name in ("general", "general_raw"):
         if name in row:
             row.setdefault("checks", {})[name] = cell_checks(row, name)
+    if "general" in row:
+        answers = methods["general"](L).results_.get("answered_by", [])
+        row["answered_by"] = {a: answers.count(a) for a in ANSWERS if a in answers}
     return row
 
 

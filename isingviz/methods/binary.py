@@ -31,16 +31,18 @@ def _noise_var(best_cost: np.ndarray, n_steps: int, floor: float) -> np.ndarray:
     return np.maximum(best_cost / n_steps, floor)
 
 
-def exhaustive_rows(
-    xo: np.ndarray, r: np.ndarray, T: float, floor: float = 1e-26, chunk_bytes: int = 32_000_000
+def exhaustive_costs(
+    xo: np.ndarray,
+    r: np.ndarray,
+    T: float,
+    whitens: tuple[np.ndarray | None, ...] = (None,),
+    chunk_bytes: int = 32_000_000,
 ) -> tuple[np.ndarray, np.ndarray]:
-    """Every 0/1 set for every row: xo (N, L-1, S) other spins' states, r (N, S) -> best set (N, L-1), marginals.
-
-    The marginal P(a_j = 1) is the posterior weight of the sets containing j under a Gaussian likelihood
-    exp(-c(a) / (2 sigma^2)) with a uniform prior over sets, sigma^2 = max(min_a c(a) / S, floor). The fields of
-    all sets are one matrix product per chunk of rows; torch does the arithmetic (float64; its tanh is ~2x
-    numpy's).
-    """
+    """c_i(a) of every 0/1 set a of every row: xo (N, L-1, S) other spins' states, r (N, S) -> costs
+    (len(whitens), N, 2^(L-1)) and the sets (2^(L-1), L-1) (``heatbath.subset_masks``). Per whitener W (S, S)
+    the cost is |W (r - tanh)|^2 (correlated increments, ``posterior.increment_whitener``); None: |r - tanh|^2.
+    The fields of all sets are one matrix product per chunk of rows; torch does the arithmetic (float64; its tanh
+    is ~2x numpy's)."""
     N, n, S = xo.shape
     masks = subset_masks(n)  # (P, n)
     P = masks.shape[0]
@@ -48,14 +50,30 @@ def exhaustive_rows(
     masks_t = torch.from_numpy(masks)
     xo_t = torch.from_numpy(np.ascontiguousarray(np.swapaxes(xo, 0, 1)) / T)  # (n, N, S)
     r_t = torch.from_numpy(np.ascontiguousarray(r))  # (N, S)
-    cost = np.empty((N, P))
+    w_t = [None if W is None else torch.from_numpy(np.ascontiguousarray(np.asarray(W, np.float64).T)) for W in whitens]
+    cost = np.empty((len(whitens), N, P))
     for c in range(0, N, rows):
         k = min(N, c + rows) - c
         F = torch.matmul(masks_t, xo_t[:, c : c + k].reshape(n, k * S)).view(P, k, S)  # fields h / T of every set
-        F.tanh_().sub_(r_t[c : c + k]).square_()
-        cost[c : c + k] = F.sum(dim=2).T.numpy()  # (k, P)
+        F.tanh_().sub_(r_t[c : c + k])
+        for i, W in enumerate(w_t):
+            cost[i, c : c + k] = (F if W is None else F @ W).square().sum(dim=2).T.numpy()  # (k, P)
+    return cost, masks
+
+
+def exhaustive_rows(
+    xo: np.ndarray, r: np.ndarray, T: float, floor: float = 1e-26, chunk_bytes: int = 32_000_000
+) -> tuple[np.ndarray, np.ndarray]:
+    """Every 0/1 set for every row: xo (N, L-1, S) other spins' states, r (N, S) -> best set (N, L-1), marginals.
+
+    The marginal P(a_j = 1) is the posterior weight of the sets containing j under a Gaussian likelihood
+    exp(-c(a) / (2 sigma^2)) with a uniform prior over sets, sigma^2 = max(min_a c(a) / S, floor)
+    (``exhaustive_costs``).
+    """
+    cost, masks = exhaustive_costs(xo, r, T, chunk_bytes=chunk_bytes)
+    cost = cost[0]
     cmin = cost.min(axis=1, keepdims=True)
-    w = np.exp(-(cost - cmin) / (2.0 * _noise_var(cmin, S, floor)))  # (N, P), best = 1
+    w = np.exp(-(cost - cmin) / (2.0 * _noise_var(cmin, xo.shape[2], floor)))  # (N, P), best = 1
     return masks[cost.argmin(axis=1)], (w @ masks) / w.sum(axis=1, keepdims=True)
 
 

@@ -21,10 +21,15 @@ from ..heatbath import no_coupling_pvalue
 from ..learn.general.net import batch_within_budget
 from . import evidence
 from .base import Reconstructor
+from .posterior import POSTERIOR_MAX_L, exact_posterior
 from .twins import merge_twins, twin_groups, unresolved_pairs
 
 # replica data whose no-coupling test (``heatbath.no_coupling_pvalue``) has a p-value above this: "no edge", unsure
 QUIET_ALPHA = 0.01
+# Eq. 1 instances at L <= POSTERIOR_MAX_L whose exact posterior puts the density at or above this: the posterior
+# answers (complete and other dense lattices, which the network, trained on sparse families, reads at 0.2-0.8)
+DENSE = 0.6
+ANSWERS = ("network", "head", "exact posterior", "prior posterior", "no coupling")
 
 
 def shipped_general_path() -> Path:
@@ -74,7 +79,11 @@ class General(Reconstructor):
     differ only by white noise, so that noise does not pick one of them at random), and its answer goes through the
     evidence gate (``isingviz.methods.evidence``): an instance that does not support it better than the empty
     lattice gets the prior posterior instead (the network alone's confident spurious edges on information-free
-    instances become "no edge", not confident); pairs inside a group of three or more twins stay within
+    instances become "no edge", not confident). Up to L = ``posterior.POSTERIOR_MAX_L`` = 12 the exact posterior
+    (``isingviz.methods.posterior``: every neighbour set, the density and the kind of noise learnt from the
+    instance) takes the fallback's place, and also answers where it finds the lattice dense (density >= ``DENSE``
+    = 0.6: complete lattices, 1.000 where the network read 0.2-0.8), within [0.05, 0.95]; pairs inside a group of
+    three or more twins stay within
     [0.05, 0.95] (which twin is whose neighbour, Eq. 1 cannot tell). Told ``replicas=R`` (heat-bath
     replica means), a model with a confidence head (``isingviz.learn.general.head``) corrects its logits with it,
     reading the replica decoder beside the network; with ``gate``, an instance that a test cannot tell from no
@@ -84,8 +93,8 @@ class General(Reconstructor):
     gate=False``: the network alone (no twins).
     ``gate=False`` with the head: the head also corrects Eq. 1 data up to its ``head_L_max`` (measured on the
     1,060-cell grid: fewer cells at or above the trivial guess than the network alone, 735 vs 760 of 865).
-    ``results_["supported"]`` (gated data): per instance, whether it kept the network's (Eq. 1) or the head's
-    (replicas) answer.
+    ``results_["supported"]`` (gated data): per instance, whether the gate kept the network's (Eq. 1) or the
+    head's (replicas) answer; ``results_["answered_by"]``: which part answered (one of ``ANSWERS``).
     ``threads`` (default 1) is the torch CPU thread count while predicting. ``rounds`` (default: the model's)
     runs fewer or more refinement rounds: every round's output was trained, so fewer rounds trade accuracy for
     time. ``model`` defaults to the shipped ``models/general.safetensors`` (loaded once per process).
@@ -115,12 +124,13 @@ class General(Reconstructor):
                 f" gate={self.gate!r})")  # fmt: skip
 
     def _fit(self, x: np.ndarray, know: dict[str, Any]) -> tuple[np.ndarray, np.ndarray]:
-        p1, supported = _edge_proba(
+        p1, supported, answers = _edge_proba(
             self.model, x, know["T"], know["tau"], threads=self.threads, batch=self.batch, rounds=self.rounds,
             replicas=know.get("replicas"), use_head=self.use_head, gate=self.gate,
         )  # fmt: skip
         if supported is not None:
-            self.results_["supported"] = supported.tolist()  # False: the prior posterior, or "no coupling"
+            self.results_["supported"] = supported.tolist()  # False: the gate's fallback, or "no coupling"
+            self.results_["answered_by"] = answers
         return p1, np.stack([1.0 - p1, p1], axis=-1)
 
 
@@ -166,8 +176,9 @@ def _edge_proba(
     replicas: int | None = None,
     use_head: bool = True,
     gate: bool = True,
-) -> tuple[np.ndarray, np.ndarray | None]:
-    """``predict_edge_proba``, and per instance whether it kept the network's or the head's answer (None: no gate)."""
+) -> tuple[np.ndarray, np.ndarray | None, list[str] | None]:
+    """``predict_edge_proba``; with ``gate``, per instance whether the gate kept the network's (Eq. 1) or the head's
+    (replicas) answer, and which part answered (one of ``ANSWERS``); None without ``gate``."""
     x = np.asarray(x, dtype=np.float64)
     if x.ndim != 3:
         raise ValueError(f"instances must have shape (B, L, M), got {x.shape}")
@@ -197,8 +208,16 @@ def _edge_proba(
     if gate and replicas is not None:
         quiet = no_coupling_pvalue(x, tau) > QUIET_ALPHA  # NaN (the test cannot run) is not quiet
         p[quiet] = np.clip(np.minimum(p[quiet], evidence.PRIOR), cap, 1.0 - cap)
-        return p, ~quiet
+        return p, ~quiet, ["no coupling" if q else ("head" if head else "network") for q in quiet]
     if not gated:
-        return p, None
+        return p, None, None
     p, kept = evidence.gate(x, T_arr, tau, p)
-    return np.where(unresolved_pairs(groups), np.clip(p, cap, 1.0 - cap), p), kept
+    answers = np.where(kept, "network", "prior posterior").astype(object)
+    if x.shape[1] <= POSTERIOR_MAX_L:
+        # The exact posterior takes the gate's fallback (it learns the density and the kind of noise where the
+        # fallback assumes a sparse prior and independent noise) and the dense instances; capped like it.
+        post = exact_posterior(x, T_arr, tau)
+        use = ~kept | (post.density >= DENSE)
+        p[use] = np.clip(post.p_edge[use], cap, 1.0 - cap)
+        answers[use] = "exact posterior"
+    return np.where(unresolved_pairs(groups), np.clip(p, cap, 1.0 - cap), p), kept, answers.tolist()

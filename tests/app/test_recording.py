@@ -13,7 +13,7 @@ from streamlit.testing.v1 import AppTest
 import ui.state
 from isingviz.dynamics import simulate
 from isingviz.lattice import adjacency_to_pairs, random_lattice
-from ui.widgets import NO_COUPLING_NOTE, UNSUPPORTED_NOTE
+from ui.widgets import NO_COUPLING_NOTE, POSTERIOR_NOTE, UNSUPPORTED_NOTE
 
 PAGE = str(Path(__file__).resolve().parents[2] / "views" / "4_Predict.py")
 
@@ -97,17 +97,26 @@ def test_replica_means_without_any_coupling_say_so():
     assert any("reconstructed from free.csv (0 edges)" in c.proto.spec for c in at.get("plotly_chart"))
 
 
-def test_a_recording_without_evidence_says_so_and_shows_no_edges():
-    rng = np.random.default_rng(7)
-    A = random_lattice(10, 12, seed=4)
-    X = simulate(A, rng.choice([-1.0, 1.0], (1, 10)), T=50.0, tau=0.1, M=50)[0] + 1e-2 * rng.standard_normal((10, 50))
-    data = "\n".join(",".join(repr(float(v)) for v in row) for row in X).encode()
-    at = upload(page(), "hot.csv", data)
+def hot_recording(L, n_edges, seed=7):
+    rng = np.random.default_rng(seed)
+    A = random_lattice(L, n_edges, seed=4)
+    X = simulate(A, rng.choice([-1.0, 1.0], (1, L)), T=50.0, tau=0.1, M=50)[0] + 1e-2 * rng.standard_normal((L, 50))
+    return "\n".join(",".join(repr(float(v)) for v in row) for row in X).encode()
+
+
+def test_a_recording_without_evidence_for_the_network_says_who_answered():
+    at = upload(page(), "hot.csv", hot_recording(10, 12))
     at.select_slider(key="rec_T").set_value(50.0).run()
     assert not at.exception and not at.error, [e.value for e in at.error]
-    assert UNSUPPORTED_NOTE in [i.value for i in at.info]  # beside the page's "no model fits" note
-    assert any("reconstructed from hot.csv (0 edges)" in c.proto.spec for c in at.get("plotly_chart"))
+    notes = [i.value for i in at.info]
+    assert POSTERIOR_NOTE in notes and UNSUPPORTED_NOTE not in notes  # L <= 12: the exact posterior answers
+    at = upload(at, "hot16.csv", hot_recording(16, 24))
+    at.select_slider(key="rec_T").set_value(50.0).run()
+    assert not at.exception and not at.error, [e.value for e in at.error]
+    assert UNSUPPORTED_NOTE in [i.value for i in at.info]  # beyond it: the gate's prior posterior
+    assert any("reconstructed from hot16.csv (0 edges)" in c.proto.spec for c in at.get("plotly_chart"))
     clean, _ = recording_csv()  # a recording that carries its lattice: no such note
     at = upload(at, "run.csv", clean)
     at.select_slider(key="rec_T").set_value(1.0).run()
-    assert not at.exception and UNSUPPORTED_NOTE not in [i.value for i in at.info]
+    notes = [i.value for i in at.info]
+    assert not at.exception and UNSUPPORTED_NOTE not in notes and POSTERIOR_NOTE not in notes

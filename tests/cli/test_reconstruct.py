@@ -48,13 +48,18 @@ def test_the_summary_says_whether_the_recording_supports_the_general_model(capsy
     folder, _ = recording
     rc, text, err = run(capsys, folder / "one.csv", "--T", 1)
     assert rc == 0, err
-    assert json.loads(text)["supported_by_the_recording"] is True
+    doc = json.loads(text)
+    assert doc["supported_by_the_recording"] is True and doc["answered_by"] == "network"
     rng = np.random.default_rng(7)
-    X = simulate(random_lattice(10, 12, seed=4), rng.choice([-1.0, 1.0], (1, 10)), T=50.0, tau=0.1, M=50)[0]
+    A = random_lattice(10, 12, seed=4)
+    X = simulate(A, rng.choice([-1.0, 1.0], (1, 10)), T=50.0, tau=0.1, M=50)[0]
     np.savetxt(tmp_path / "hot.csv", X + 1e-2 * rng.standard_normal(X.shape), delimiter=",")  # signal ~ 0.002
     rc, text, err = run(capsys, tmp_path / "hot.csv", "--T", 50)
     doc = json.loads(text)
-    assert rc == 0 and doc["supported_by_the_recording"] is False and doc["edges"] == [] and doc["mean_entropy"] > 0.3
+    assert rc == 0 and doc["supported_by_the_recording"] is False and doc["answered_by"] == "exact posterior"
+    assert doc["mean_entropy"] > 0.3  # a hot, noisy recording: the answer says it is unsure
+    true = {tuple(e) for e in np.argwhere(np.triu(A, 1))}
+    assert len(true & {tuple(e[:2]) for e in doc["edges"]}) >= len(doc["edges"]) / 2  # what it reads is mostly there
     rc, text, err = run(capsys, tmp_path / "hot.csv", "--T", 50, "--method", "binary_ml")
     assert rc == 0 and "supported_by_the_recording" not in json.loads(text)  # the gate is the general model's
 

@@ -29,3 +29,32 @@ def test_coupled_replica_means_keep_the_heads_answer():
     assert gm.results_["supported"] == [True] * 4
     assert np.array_equal(p, General(gate=False).predict_proba(X, T=1.0, tau=0.1, replicas=1000))
     assert ((p[..., 1] > 0.5) == y).mean() > (y == 0).mean()  # above the trivial guess
+
+
+def test_dense_eq1_instances_are_answered_by_the_exact_posterior():
+    from isingviz.methods.posterior import exact_posterior
+
+    from .test_evidence import instances
+
+    X, y = instances("complete", 12, 50.0, 1e-3, 4, 2)
+    gm = General()
+    p = gm.predict_proba(X, T=50.0, tau=0.1)[..., 1]
+    assert gm.results_["answered_by"] == ["exact posterior"] * 4
+    assert (((p > 0.5) == y).mean(1) == 1.0).all()
+    assert np.allclose(p, np.clip(exact_posterior(X, 50.0, 0.1).p_edge, 0.05, 0.95))
+    alone = General(use_head=False, gate=False).predict(X, T=50.0, tau=0.1)
+    assert (alone == y).mean() < 0.8  # the network, trained on sparse lattices, misses edges of complete ones
+
+
+def test_sparse_informative_instances_keep_the_networks_answer():
+    from .test_evidence import instances
+
+    X, y = instances("ring", 12, 1.0, 0.0, 3, 3)
+    gm = General()
+    p = gm.predict_proba(X, T=1.0, tau=0.1)
+    assert gm.results_["answered_by"] == ["network"] * 3 and gm.results_["supported"] == [True] * 3
+    assert ((p[..., 1] > 0.5) == y).mean() > 0.95
+    X, _ = instances("ring", 16, 50.0, 1e-2, 2, 3)  # beyond the exact posterior's L: the gate's fallback
+    gm.predict_proba(X, T=50.0, tau=0.1)
+    assert "exact posterior" not in gm.results_["answered_by"]
+    assert all(a in ("network", "prior posterior") for a in gm.results_["answered_by"])
