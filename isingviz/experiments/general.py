@@ -199,11 +199,13 @@ def rows_general(doc: dict[str, Any]) -> list[dict[str, Any]]:
         h = r.get("honesty", {}).get("general")
         if h:
             flat |= {f"general_{k}": v for k, v in h.items()}
+        if "answered_by" in r:
+            flat |= {f"answered_by_{a.replace(' ', '_')}": r["answered_by"].get(a, 0) for a in ANSWERS}
         out.append(flat)
     return out
 
 
-_NESTED = ("calibration", "calibration_raw", "by_instance", "honesty", "checks")
+_NESTED = ("calibration", "calibration_raw", "by_instance", "honesty", "checks", "answered_by")
 
 
 def _ok(record: dict[str, Any]) -> bool:

@@ -24,6 +24,7 @@ from ..learn.general.train import GeneralTrainConfig
 from ..learn.model_config import ModelConfig
 from ..learn.networks import build_model, n_parameters
 from ..learn.train import TrainConfig, default_threads
+from ..methods.posterior import POSTERIOR_MAX_L
 from .manager import Cost
 
 PROBE_INSTANCES = 128  # instances of the rate probe (one epoch of the default CNN: ~0.04 s on the reference machine)
@@ -108,10 +109,13 @@ def sweep_cost(doc: Mapping[str, Any] | None) -> Cost:
 # bench_general.json: the general model 5.3 ms at L = 12, 19.7 ms at L = 32; the binary decoder 18.6 ms at L = 12,
 # exhaustive up to L = 14, and ~0.8 s at L = 32 by local search). The general model's bound is its worst case, every
 # instance falling back on the evidence gate's prior posterior (results/bench_gate.json: 3.1, 24 and 264 ms at
-# L = 12, 32, 64): 5.3 ms (L / 12)^2.6 stays above it. Scaled by this machine's measured rate.
+# L = 12, 32, 64): 5.3 ms (L / 12)^2.6 stays above it. Up to L = 12 the exact posterior runs on every instance
+# besides: a fixed part and one that doubles with each spin, POSTERIOR_SECONDS (results/bench_gate.json: as shipped
+# 6.5, 12.4 and 45.5 ms at L = 8, 10, 12, the bound 7.7, 16.7 and 54). Scaled by this machine's measured rate.
 CNN_RATE_REFERENCE = 2.7e-4  # cnn_rate on the reference machine (bench_train: 25,000 x 14 epochs in 104.5 s)
 PREDICT_SECONDS = {"general": (0.0053, 12, 2.6), "cnn": (0.0002, 12, 1.0)}  # (seconds at L0, L0, exponent in L/L0)
 BINARY_EXHAUSTIVE_MAX_L = 14
+POSTERIOR_SECONDS = (0.004, 0.045)  # the exact posterior: per instance, plus at L = 12 (2^11 sets per spin, two kinds)
 
 
 def speed_factor() -> float:
@@ -133,4 +137,7 @@ def predict_seconds(method: str, L: int, n: int) -> float:
     else:
         base, L0, power = PREDICT_SECONDS["general" if method == "general" else "cnn"]
         per = base * (L / L0) ** power
+        if method == "general" and L <= POSTERIOR_MAX_L:
+            fixed, at_12 = POSTERIOR_SECONDS
+            per += fixed + at_12 * (L / 12) * 2.0 ** (L - 12)
     return per * n * speed_factor()

@@ -216,7 +216,12 @@ def _edge_proba(
     if x.shape[1] <= POSTERIOR_MAX_L:
         # The exact posterior takes the gate's fallback (it learns the density and the kind of noise where the
         # fallback assumes a sparse prior and independent noise) and the dense instances; capped like it.
-        post = exact_posterior(x, T_arr, tau)
+        if threads:
+            torch.set_num_threads(threads)
+        try:
+            post = exact_posterior(x, T_arr, tau)
+        finally:
+            torch.set_num_threads(old)
         use = ~kept | (post.density >= DENSE)
         p[use] = np.clip(post.p_edge[use], cap, 1.0 - cap)
         answers[use] = "exact posterior"

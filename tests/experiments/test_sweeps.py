@@ -20,6 +20,7 @@ from isingviz.jobs.sweep import SweepJob
 from isingviz.learn.model_config import ModelConfig
 from isingviz.learn.networks import build_model
 from isingviz.learn.store import save_model
+from isingviz.methods.general import ANSWERS
 
 ROOT = Path(__file__).resolve().parents[2]
 DATA = {"L": 6, "M": 12, "family_params": {"n_edges": 5}, "n_lattices": 3, "n_general_lattices": 2}
@@ -156,8 +157,10 @@ def test_general_sweep_rows_calibration_and_summary(docs):
         ("random", 12, 0),
         ("star", 8, 100),
     ]
-    assert all(k not in r for r in rows for k in ("calibration", "by_instance", "honesty", "checks"))
+    assert all(k not in r for r in rows for k in ("calibration", "by_instance", "honesty", "checks", "answered_by"))
     for r in rows:
+        answers = [r[f"answered_by_{a.replace(' ', '_')}"] for a in ANSWERS]
+        assert sum(answers) == r["n"]  # which part of the general model answered, per instance, in flat columns
         assert 0 <= r["general"] <= 1 and 0 <= r["inversion"] <= 1 and 0 < r["trivial"] < 1
         assert r["n"] == 2 and r["general_ms"] > 0 and "cnn" not in r
         # per-instance accuracies are stored to 6 decimals (``unseen.per_instance``)
@@ -173,6 +176,7 @@ def test_general_sweep_rows_calibration_and_summary(docs):
         h = res["honesty"]["general"]
         assert h["wrong"] == c["pairs"] - c["correct"]
         assert set(res["checks"]["general"]) >= {"trivial_ok", "anchor_ok", "vs_trivial", "vs_anchor", "anchor"}
+        assert set(res["answered_by"]) <= set(ANSWERS) and sum(res["answered_by"].values()) == res["n"]
     s = doc["summary"]
     assert s["methods"][0] == "general"
     assert {"inversion", "binary_ml", "replica_ml", "var", "naive_mf", "tap", "ml_kinetic"} <= set(s["methods"])

@@ -145,3 +145,11 @@ def test_environment_settings_are_read_and_checked(monkeypatch):
     monkeypatch.setenv("ISINGVIZ_ORPHAN_SECONDS", "soon")
     with pytest.raises(ValueError, match="ISINGVIZ_ORPHAN_SECONDS must be a number"):
         JobManager(memory_budget=10**9)
+
+
+def test_the_general_models_cost_counts_its_exact_posterior_up_to_L_12():
+    from isingviz.jobs.costs import POSTERIOR_SECONDS, predict_seconds
+
+    assert predict_seconds("general", 12, 1) >= sum(POSTERIOR_SECONDS)  # the posterior runs on every instance there
+    assert predict_seconds("general", 13, 1) < sum(POSTERIOR_SECONDS) / 2  # beyond it, the network and the gate only
+    assert predict_seconds("general", 11, 10) == pytest.approx(10 * predict_seconds("general", 11, 1))
