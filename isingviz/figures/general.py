@@ -30,6 +30,11 @@ METHOD_TEXT = {
     "binary_ml": "binary ML decoder (L ≤ 12)",
     "var": "VAR (told E)",
     "cnn": "paper CNN (L = 12)",
+    "general_raw": "network alone",
+    "replica_ml": "replica decoder (R given)",
+    "naive_mf": "naive mean field (told E)",
+    "tap": "TAP (told E)",
+    "ml_kinetic": "ML kinetic Ising (told E)",
 }
 METHOD_LINE = {
     "general": {"color": COLORS["general"]},
@@ -38,6 +43,11 @@ METHOD_LINE = {
     "binary_ml": {"color": "#9467bd", "dash": "dot"},
     "var": {"color": "#8c564b", "dash": "dot"},
     "cnn": {"color": "#2ca02c"},
+    "general_raw": {"color": "#ff7f0e"},  # learned: solid; the methods that do not learn: dotted
+    "replica_ml": {"color": "#17becf", "dash": "dot"},
+    "naive_mf": {"color": "#bcbd22", "dash": "dot"},
+    "tap": {"color": "#e377c2", "dash": "dot"},
+    "ml_kinetic": {"color": "#393b79", "dash": "dot"},
 }
 FAMILY_TEXT = {"erdos_renyi": "Erdős–Rényi", "small_world": "small world"}  # the others read as they are named
 CALIBRATION_TEXT = {"calibration": "random lattices, L = 12", "calibration_all": "all cells"}

@@ -189,6 +189,16 @@ def test_accuracy_vs_T_one_panel_per_noise_with_trivial_line():
     assert is_empty(efg.general_figure(doc, "grid", 12))
 
 
+def test_every_method_has_its_own_line_and_name():
+    from isingviz.experiments.unseen import METHODS as ALL
+
+    assert set(ALL) <= set(efg.METHOD_TEXT) and set(efg.METHOD_TEXT) == set(efg.METHOD_LINE)
+    colours = [line["color"] for line in efg.METHOD_LINE.values()]
+    assert len(set(colours)) == len(colours) and ef.TRIVIAL["color"] not in colours
+    learned = {"general", "general_r1", "general_raw", "cnn"}
+    assert all(("dash" in line) == (m not in learned) for m, line in efg.METHOD_LINE.items())
+
+
 def test_advantage_map_general_minus_best_other():
     doc = general_doc()
     fig = efg.general_advantage_figure(doc, "random")
