@@ -50,7 +50,7 @@ def exhaustive_costs(
     masks_t = torch.from_numpy(masks)
     xo_t = torch.from_numpy(np.ascontiguousarray(np.swapaxes(xo, 0, 1)) / T)  # (n, N, S)
     r_t = torch.from_numpy(np.ascontiguousarray(r))  # (N, S)
-    w_t = [None if W is None else torch.from_numpy(np.ascontiguousarray(np.asarray(W, np.float64).T)) for W in whitens]
+    w_t = [None if W is None else torch.from_numpy(np.array(W, dtype=np.float64).T.copy()) for W in whitens]  # owned
     cost = np.empty((len(whitens), N, P))
     for c in range(0, N, rows):
         k = min(N, c + rows) - c

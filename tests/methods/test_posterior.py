@@ -123,3 +123,15 @@ def test_non_finite_instances_are_refused():
     X[0, 2, 3] = np.nan
     with pytest.raises(ValueError, match="finite"):
         exact_posterior(X, 1.0, 0.1)
+
+
+def test_the_smallest_instances_are_read_without_warnings():
+    import warnings
+
+    rng = np.random.default_rng(9)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # a read-only whitener handed to torch warned once (one step: S = 1)
+        for L, M in ((2, 2), (3, 2), (4, 3)):
+            post = exact_posterior(rng.uniform(-1, 1, (2, L, M)), 1.0, 0.1)
+            assert post.p_edge.shape == (2, L * (L - 1) // 2) and np.isfinite(post.p_edge).all()
+            assert ((post.density > 0) & (post.density < 1)).all()
