@@ -82,7 +82,8 @@ class General(Reconstructor):
     instances become "no edge", not confident). Up to L = ``posterior.POSTERIOR_MAX_L`` = 12 the exact posterior
     (``isingviz.methods.posterior``: every neighbour set, the density and the kind of noise learnt from the
     instance) takes the fallback's place, and also answers where it finds the lattice dense (density >= ``DENSE``
-    = 0.6: complete lattices, 1.000 where the network read 0.2-0.8), within [0.05, 0.95]; pairs inside a group of
+    = 0.6, ``dense`` sets it: complete lattices, 1.000 where the network read 0.2-0.8), within [0.05, 0.95]
+    (``posterior=False``: the prior posterior at every L, as the previous release); pairs inside a group of
     three or more twins stay within
     [0.05, 0.95] (which twin is whose neighbour, Eq. 1 cannot tell). Told ``replicas=R`` (heat-bath
     replica means), a model with a confidence head (``isingviz.learn.general.head``) corrects its logits with it,
@@ -112,21 +113,26 @@ class General(Reconstructor):
         rounds: int | None = None,
         use_head: bool = True,
         gate: bool = True,
+        posterior: bool = True,
+        dense: float = DENSE,
     ) -> None:
         self.model = as_general_net(model)
+        if not 0.0 < dense <= 1.0:
+            raise ValueError(f"dense must be in (0, 1] (a density), got {dense!r}")
         if rounds is not None and not 0 <= rounds <= 16:
             raise ValueError(f"rounds must be in 0..16 or None, got {rounds}")
         self.threads, self.batch, self.rounds, self.use_head = threads, batch, rounds, bool(use_head)
-        self.gate = bool(gate)
+        self.gate, self.posterior, self.dense = bool(gate), bool(posterior), float(dense)
 
     def __repr__(self) -> str:
         return (f"General(threads={self.threads!r}, rounds={self.rounds!r}, use_head={self.use_head!r},"
-                f" gate={self.gate!r})")  # fmt: skip
+                f" gate={self.gate!r}, posterior={self.posterior!r}, dense={self.dense!r})")  # fmt: skip
 
     def _fit(self, x: np.ndarray, know: dict[str, Any]) -> tuple[np.ndarray, np.ndarray]:
         p1, supported, answers = _edge_proba(
             self.model, x, know["T"], know["tau"], threads=self.threads, batch=self.batch, rounds=self.rounds,
-            replicas=know.get("replicas"), use_head=self.use_head, gate=self.gate,
+            replicas=know.get("replicas"), use_head=self.use_head, gate=self.gate, posterior=self.posterior,
+            dense=self.dense,
         )  # fmt: skip
         if supported is not None:
             self.results_["supported"] = supported.tolist()  # False: the gate's fallback, or "no coupling"
@@ -176,6 +182,8 @@ def _edge_proba(
     replicas: int | None = None,
     use_head: bool = True,
     gate: bool = True,
+    posterior: bool = True,
+    dense: float = DENSE,
 ) -> tuple[np.ndarray, np.ndarray | None, list[str] | None]:
     """``predict_edge_proba``; with ``gate``, per instance whether the gate kept the network's (Eq. 1) or the head's
     (replicas) answer, and which part answered (one of ``ANSWERS``); None without ``gate``."""
@@ -213,7 +221,7 @@ def _edge_proba(
         return p, None, None
     p, kept = evidence.gate(x, T_arr, tau, p)
     answers = np.where(kept, "network", "prior posterior").astype(object)
-    if x.shape[1] <= POSTERIOR_MAX_L:
+    if posterior and x.shape[1] <= POSTERIOR_MAX_L:
         # The exact posterior takes the gate's fallback (it learns the density and the kind of noise where the
         # fallback assumes a sparse prior and independent noise) and the dense instances; capped like it.
         if threads:
@@ -222,7 +230,7 @@ def _edge_proba(
             post = exact_posterior(x, T_arr, tau)
         finally:
             torch.set_num_threads(old)
-        use = ~kept | (post.density >= DENSE)
+        use = ~kept | (post.density >= dense)
         p[use] = np.clip(post.p_edge[use], cap, 1.0 - cap)
         answers[use] = "exact posterior"
     return np.where(unresolved_pairs(groups), np.clip(p, cap, 1.0 - cap), p), kept, answers.tolist()

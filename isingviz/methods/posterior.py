@@ -17,10 +17,11 @@ plug-in noise level gets wrong, this integrates out per instance, by its margina
 
 The two rows of a pair multiply their evidence with the prior counted once (``heatbath.combine_rows``), per
 grid point. Measured on held-out Eq. 1 instances (seed 2000, 20 per cell, 264 cells: 11 families, L 8 and 12,
-T 0.4-50, noise 0-1e-2; see docs/general.md): complete lattices 1.000 where the general network read 0.2-0.8;
-at T = 50 under noise 1e-2 random L = 12 0.665 (the independent-noise likelihood 0.593, the binary decoder
-0.655, the trivial guess 0.621). It does not see twins (spins with the same trajectory): on perfect matchings
-it is below the trivial guess, which is why ``General`` uses it only where its network is out of its depth.
+T 0.4-50, noise 0-1e-2; ``benchmarks/posterior_choice.py``, docs/general.md): complete lattices 1.000 where the
+general network read 0.2-0.8; at T = 50 under noise 1e-2 random L = 12 0.676 (the independent-noise likelihood
+0.627, the binary decoder 0.655, the trivial guess 0.621). It does not see twins (spins with the same
+trajectory): on perfect matchings it is below the trivial guess, which is why ``General`` uses it only where its
+network is out of its depth.
 """
 
 from __future__ import annotations
@@ -80,7 +81,12 @@ def _logsumexp(a: np.ndarray, axis: int) -> np.ndarray:
 
 
 def _instance(
-    costs: dict[str, tuple[np.ndarray, float]], k: np.ndarray, masks: np.ndarray, n_steps: int, floor: float
+    costs: dict[str, tuple[np.ndarray, float]],
+    k: np.ndarray,
+    masks: np.ndarray,
+    n_steps: int,
+    floor: float,
+    hyper_b: float = HYPER_B,
 ) -> tuple[np.ndarray, float, float]:
     """One instance: per noise kind, the costs of every set of every row (L, P) and log det C -> pair
     probabilities (K,), the posterior mean density and the posterior weight of observation noise."""
@@ -90,7 +96,7 @@ def _instance(
     by_size = (k[:, None] == sizes[None, :]).astype(np.float64)  # (P, L)
     log_prior = k[None, :] * np.log(pis)[:, None] + (L - 1 - k)[None, :] * np.log1p(-pis)[:, None]  # (G, P)
     size_prior = sizes[None, :] * np.log(pis)[:, None] + (L - 1 - sizes)[None, :] * np.log1p(-pis)[:, None]
-    log_hyper = (HYPER_B - 1.0) * np.log1p(-pis)
+    log_hyper = (hyper_b - 1.0) * np.log1p(-pis)
     grid, evidence = [], []
     for kind, (c, logdet) in costs.items():
         # sigma^2 from below the best sets' residual (it overfits) to above the empty set's, log-uniform
@@ -120,13 +126,17 @@ def _instance(
     return p / used, density, observation
 
 
-def exact_posterior(x: np.ndarray, T: Any, tau: float, kinds: tuple[str, ...] = NOISE_KINDS) -> Posterior:
+def exact_posterior(
+    x: np.ndarray, T: Any, tau: float, kinds: tuple[str, ...] = NOISE_KINDS, hyper_b: float = HYPER_B
+) -> Posterior:
     """Pair probabilities of Eq. 1 instances x (B, L, M), L in 2..``POSTERIOR_MAX_L``, at T (scalar or one per
-    instance) and tau, with the density, the noise level and its kind (among ``kinds``) integrated out (module
-    docstring)."""
+    instance) and tau, with the density (hyperprior Beta(1, ``hyper_b``)), the noise level and its kind (among
+    ``kinds``) integrated out (module docstring)."""
     unknown = sorted(set(kinds) - set(NOISE_KINDS))
     if not kinds or unknown:
         raise ValueError(f"kinds must name some of {', '.join(NOISE_KINDS)}, got {kinds!r}")
+    if not 1.0 <= hyper_b <= 100.0:
+        raise ValueError(f"hyper_b must be in [1, 100] (Beta(1, b) on the density), got {hyper_b!r}")
     x = np.asarray(x, dtype=np.float64)
     if x.ndim != 3 or not 2 <= x.shape[1] <= POSTERIOR_MAX_L or x.shape[2] < 2:
         raise ValueError(
@@ -151,5 +161,5 @@ def exact_posterior(x: np.ndarray, T: Any, tau: float, kinds: tuple[str, ...] = 
     for b in range(B):
         c, masks = exhaustive_costs(xo[b], r[b], float(T_arr[b]), whitens=whitens)
         costs = {kind: (c[i], logdet) for i, (kind, (_, logdet)) in enumerate(whiteners.items())}
-        p[b], density[b], observation[b] = _instance(costs, masks.sum(1), masks, S, noise_floor(tau))
+        p[b], density[b], observation[b] = _instance(costs, masks.sum(1), masks, S, noise_floor(tau), hyper_b)
     return Posterior(p, density, observation)

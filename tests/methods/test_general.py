@@ -58,3 +58,20 @@ def test_sparse_informative_instances_keep_the_networks_answer():
     gm.predict_proba(X, T=50.0, tau=0.1)
     assert "exact posterior" not in gm.results_["answered_by"]
     assert all(a in ("network", "prior posterior") for a in gm.results_["answered_by"])
+
+
+def test_the_exact_posterior_can_be_left_out_and_its_threshold_moved():
+    import pytest
+
+    from .test_evidence import instances
+
+    X, _ = instances("complete", 12, 50.0, 1e-3, 2, 2)
+    gm = General(posterior=False)
+    gm.predict_proba(X, T=50.0, tau=0.1)
+    assert "exact posterior" not in gm.results_["answered_by"]  # the previous release: the gate's prior posterior
+    never = General(dense=1.0)  # the density must reach 1: only the gate's rejections go to the posterior
+    never.predict_proba(X, T=50.0, tau=0.1)
+    answered = [a == "exact posterior" for a in never.results_["answered_by"]]
+    assert answered == [not kept for kept in never.results_["supported"]]
+    with pytest.raises(ValueError, match="dense must be in"):
+        General(dense=0.0)

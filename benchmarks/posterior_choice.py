@@ -1,0 +1,138 @@
+"""How the exact posterior was chosen: variants of the general model on held-out lattices, as JSON.
+
+    python benchmarks/posterior_choice.py [--n 20] [--Ls 8,12] [--Ts 0.4,1,5,50] [--noises 0,1e-3,1e-2]
+        [--families all] [--seed 2000] [--workers 2] > results/posterior_choice.json
+
+Every (family, L, T, noise) cell draws ``n`` unseen lattices, one instance each (tau 0.1, M 50), from ``seed``
+(2000: not the general sweep's 1000, so that choosing on these cells does not tune on the sweep's). Variants, all
+on the same instances:
+``previous`` (the network, twins and the evidence gate with its prior posterior: ``General(posterior=False)``),
+``shipped`` (``General()``: the exact posterior where the gate rejects or its density >= 0.6, Beta(1, 2)),
+``dense_0.5`` / ``dense_0.7`` (other density thresholds), ``hyper_1`` / ``hyper_3`` (other hyperpriors Beta(1, b)
+on the density), ``posterior_alone`` (``exact_posterior``, both noise kinds) and ``posterior_dynamics_only`` (only
+noise independent from step to step). Per cell and variant: the mean accuracy and the issue-13 checks of
+``experiments.general.cell_checks`` against the trivial guess and the best of the inversion and the binary
+decoder. The summary counts, per variant, the cells passing each check and the mean accuracy.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from concurrent.futures import ProcessPoolExecutor
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+from isingviz.experiments.unseen import evaluation_set, honesty, paired_margin  # noqa: E402
+from isingviz.lattice import GENERATORS  # noqa: E402
+
+CAP = 0.05  # the general model keeps whatever the posterior answers within [CAP, 1 - CAP]
+VARIANTS = ("previous", "shipped", "dense_0.5", "dense_0.7", "hyper_1", "hyper_3", "posterior_alone",
+            "posterior_dynamics_only")  # fmt: skip
+
+
+def _floats(text: str) -> list[float]:
+    return [float(v) for v in text.split(",") if v]
+
+
+def variant_proba(X: np.ndarray, T: float) -> dict[str, np.ndarray]:
+    """p(edge) (n, K) of every variant on the instances X (n, L, M) at temperature T."""
+    from isingviz.methods import general as gm
+    from isingviz.methods.posterior import exact_posterior
+
+    net = gm.as_general_net()
+    p_prev, kept, _ = gm._edge_proba(net, X, T, 0.1, posterior=False)
+    out = {"previous": p_prev}
+    posts = {b: exact_posterior(X, T, 0.1, hyper_b=b) for b in (1.0, 2.0, 3.0)}
+    for name, b, dense in (("shipped", 2.0, gm.DENSE), ("dense_0.5", 2.0, 0.5), ("dense_0.7", 2.0, 0.7),
+                           ("hyper_1", 1.0, gm.DENSE), ("hyper_3", 3.0, gm.DENSE)):  # fmt: skip
+        use = ~kept | (posts[b].density >= dense)
+        p = p_prev.copy()
+        p[use] = np.clip(posts[b].p_edge[use], CAP, 1.0 - CAP)
+        out[name] = p
+    out["posterior_alone"] = posts[2.0].p_edge
+    out["posterior_dynamics_only"] = exact_posterior(X, T, 0.1, kinds=("dynamics",)).p_edge
+    return out
+
+
+def cell(args: tuple[str, int, float, float, int, int]) -> dict[str, Any]:
+    import torch
+
+    from isingviz.methods.binary import BinaryML
+    from isingviz.methods.physics import Inversion
+
+    torch.set_num_threads(1)
+    family, L, T, noise, n, seed = args
+    X, y = evaluation_set(L, T, noise, n, seed, family, 0.1, 50)
+    y = y.astype(bool)
+    trivial = (~y).mean(1)
+    anchors = [(Inversion().predict(X, T=T, tau=0.1) == y).mean(1), (BinaryML().predict(X, T=T, tau=0.1) == y).mean(1)]
+    best = max(anchors, key=lambda a: a.mean())
+    row: dict[str, Any] = {"family": family, "L": L, "T": T, "noise": noise, "n": n,
+                           "trivial": float(trivial.mean()), "anchor": float(best.mean())}  # fmt: skip
+    for name, p in variant_proba(X, T).items():
+        acc = ((p > 0.5) == y).mean(1)
+        vt, va = paired_margin(acc, trivial), paired_margin(acc, best)
+        r = {"accuracy": float(acc.mean()),
+             "trivial_ok": vt["margin"] >= -(0.01 + 2 * vt["se"]),
+             "anchor_ok": va["margin"] >= -(0.01 + 2 * va["se"])}  # fmt: skip
+        h = honesty(p, y)
+        if h["wrong"] >= 20:
+            r["entropy_ok"] = h["entropy_right"] is None or h["entropy_wrong"] > h["entropy_right"]
+            r["confident_ok"] = h["confident_wrong"] <= 0.2
+        row[name] = r
+    return row
+
+
+def summary(rows: list[dict[str, Any]]) -> dict[str, Any]:
+    out = {}
+    for v in VARIANTS:
+        rs = [r[v] for r in rows]
+        judged = [r for r in rs if "entropy_ok" in r]
+        out[v] = {
+            "cells": len(rs),
+            "trivial_ok": sum(r["trivial_ok"] for r in rs),
+            "anchor_ok": sum(r["anchor_ok"] for r in rs),
+            "both_ok": sum(r["trivial_ok"] and r["anchor_ok"] for r in rs),
+            "cells_with_20_wrong": len(judged),
+            "entropy_ok": sum(r["entropy_ok"] for r in judged),
+            "confident_ok": sum(r["confident_ok"] for r in judged),
+            "mean_accuracy": float(np.mean([r["accuracy"] for r in rs])),
+        }
+    return out
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--n", type=int, default=20)
+    ap.add_argument("--Ls", default="8,12")
+    ap.add_argument("--Ts", default="0.4,1,5,50")
+    ap.add_argument("--noises", default="0,1e-3,1e-2")
+    ap.add_argument("--families", default="all", help="comma-separated, or all")
+    ap.add_argument("--seed", type=int, default=2000)
+    ap.add_argument("--workers", type=int, default=2)
+    a = ap.parse_args()
+    families = list(GENERATORS) if a.families == "all" else a.families.split(",")
+    unknown = sorted(set(families) - set(GENERATORS))
+    Ls = [int(v) for v in a.Ls.split(",")]
+    if unknown or not all(2 <= L <= 12 for L in Ls) or a.n < 2:
+        ap.error(f"families from {', '.join(GENERATORS)}, L in 2..12 (the exact posterior's range), n >= 2")
+    cells = [
+        (f, L, T, nz, a.n, a.seed) for f in families for L in Ls for T in _floats(a.Ts) for nz in _floats(a.noises)
+    ]
+    with ProcessPoolExecutor(a.workers) as pool:
+        rows = []
+        for i, row in enumerate(pool.map(cell, cells), 1):
+            rows.append(row)
+            print(f"{i}/{len(cells)} {row['family']} L={row['L']} T={row['T']} noise={row['noise']}", file=sys.stderr)
+    doc = {"benchmark": "posterior_choice", "n": a.n, "seed": a.seed, "summary": summary(rows), "cells": rows}
+    print(json.dumps(doc, indent=1))
+
+
+if __name__ == "__main__":
+    main()
