@@ -186,15 +186,36 @@ def _edge_proba(
     dense: float = DENSE,
 ) -> tuple[np.ndarray, np.ndarray | None, list[str] | None]:
     """``predict_edge_proba``; with ``gate``, per instance whether the gate kept the network's (Eq. 1) or the head's
-    (replicas) answer, and which part answered (one of ``ANSWERS``); None without ``gate``."""
+    (replicas) answer, and which part answered (one of ``ANSWERS``); None without ``gate``. ``threads`` holds for
+    the network and the exact posterior alike."""
     x = np.asarray(x, dtype=np.float64)
     if x.ndim != 3:
         raise ValueError(f"instances must have shape (B, L, M), got {x.shape}")
-    T_arr = np.broadcast_to(np.asarray(T, dtype=np.float64), (x.shape[0],))
-    batch = batch_within_budget(x.shape[1], x.shape[2], batch)  # a long or wide instance: fewer at a time
     old = torch.get_num_threads()
     if threads:
         torch.set_num_threads(threads)
+    try:
+        return _answer(model, x, T, tau, batch, rounds, replicas, use_head, gate, posterior, dense)
+    finally:
+        torch.set_num_threads(old)
+
+
+def _answer(
+    model: nn.Module,
+    x: np.ndarray,
+    T: Any,
+    tau: float,
+    batch: int,
+    rounds: int | None,
+    replicas: int | None,
+    use_head: bool,
+    gate: bool,
+    posterior: bool,
+    dense: float,
+) -> tuple[np.ndarray, np.ndarray | None, list[str] | None]:
+    """``_edge_proba``'s work, at the thread count it set."""
+    T_arr = np.broadcast_to(np.asarray(T, dtype=np.float64), (x.shape[0],))
+    batch = batch_within_budget(x.shape[1], x.shape[2], batch)  # a long or wide instance: fewer at a time
     was = model.training
     if was:  # eval() walks every module (~40 us): only when needed
         model.eval()
@@ -210,7 +231,6 @@ def _edge_proba(
     finally:
         if was:
             model.train()
-        torch.set_num_threads(old)
     p = np.concatenate(out)
     cap = evidence.FALLBACK_CAP
     if gate and replicas is not None:
@@ -224,12 +244,7 @@ def _edge_proba(
     if posterior and x.shape[1] <= POSTERIOR_MAX_L:
         # The exact posterior takes the gate's fallback (it learns the density and the kind of noise where the
         # fallback assumes a sparse prior and independent noise) and the dense instances; capped like it.
-        if threads:
-            torch.set_num_threads(threads)
-        try:
-            post = exact_posterior(x, T_arr, tau)
-        finally:
-            torch.set_num_threads(old)
+        post = exact_posterior(x, T_arr, tau)
         use = ~kept | (post.density >= dense)
         p[use] = np.clip(post.p_edge[use], cap, 1.0 - cap)
         answers[use] = "exact posterior"

@@ -97,32 +97,33 @@ def _instance(
     log_prior = k[None, :] * np.log(pis)[:, None] + (L - 1 - k)[None, :] * np.log1p(-pis)[:, None]  # (G, P)
     size_prior = sizes[None, :] * np.log(pis)[:, None] + (L - 1 - sizes)[None, :] * np.log1p(-pis)[:, None]
     log_hyper = (hyper_b - 1.0) * np.log1p(-pis)
-    grid, evidence = [], []
-    for kind, (c, logdet) in costs.items():
+    kinds = list(costs)
+    levels = np.empty((len(kinds), NOISE_LEVELS))  # sigma^2 per kind
+    evidence = np.empty((len(kinds), NOISE_LEVELS, pis.size))  # log marginal likelihood of each grid point
+    for a, (c, logdet) in enumerate(costs.values()):
         # sigma^2 from below the best sets' residual (it overfits) to above the empty set's, log-uniform
         lo = max(c.min(1).mean() / n_steps * 0.3, floor)
         hi = max(c[:, 0].mean() / n_steps * 2.0, lo * 10.0)
-        for s2 in np.geomspace(lo, hi, NOISE_LEVELS):
+        levels[a] = np.geomspace(lo, hi, NOISE_LEVELS)
+        for s, s2 in enumerate(levels[a]):
             ll = -c / (2.0 * s2)  # (L, P)
             top = ll.max(1, keepdims=True)
             with np.errstate(divide="ignore"):  # a size without weight: log 0 = -inf, harmless below
                 per_size = np.log(np.exp(ll - top) @ by_size) + top  # (L, sizes)
             norm = -0.5 * n_steps * np.log(2.0 * np.pi * s2) - 0.5 * logdet
             rows = _logsumexp(per_size[None, :, :] + size_prior[:, None, :], axis=2)  # (G, L)
-            evidence.append(rows.sum(1) + L * norm + log_hyper)
-            grid += [(kind, s2, g) for g in range(pis.size)]
-    w = np.exp(np.concatenate(evidence) - max(e.max() for e in evidence))
+            evidence[a, s] = rows.sum(1) + L * norm + log_hyper
+    w = np.exp(evidence - evidence.max())
     w /= w.sum()
     p, used = np.zeros(L * (L - 1) // 2), 0.0
-    for i in np.flatnonzero(w >= _MIN_WEIGHT):
-        kind, s2, g = grid[i]
-        lp = -costs[kind][0] / (2.0 * s2) + log_prior[g]
+    for a, s, g in zip(*np.nonzero(w >= _MIN_WEIGHT)):
+        lp = -costs[kinds[a]][0] / (2.0 * levels[a, s]) + log_prior[g]
         rows = np.exp(lp - lp.max(1, keepdims=True))
         rows /= rows.sum(1, keepdims=True)
-        p += w[i] * combine_rows(embed_rows((rows @ masks)[None]), pis[g])[0]
-        used += w[i]
-    density = float(sum(w[i] * pis[g] for i, (_, _, g) in enumerate(grid)))
-    observation = float(sum(w[i] for i, (kind, _, _) in enumerate(grid) if kind == "observation"))
+        p += w[a, s, g] * combine_rows(embed_rows((rows @ masks)[None]), pis[g])[0]
+        used += w[a, s, g]
+    density = float(w.sum((0, 1)) @ pis)
+    observation = float(w[kinds.index("observation")].sum()) if "observation" in costs else 0.0
     return p / used, density, observation
 
 
