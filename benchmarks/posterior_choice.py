@@ -30,8 +30,8 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 from isingviz.experiments.unseen import evaluation_set, honesty, paired_margin  # noqa: E402
 from isingviz.lattice import GENERATORS  # noqa: E402
+from isingviz.methods.evidence import FALLBACK_CAP as CAP  # noqa: E402
 
-CAP = 0.05  # the general model keeps whatever the posterior answers within [CAP, 1 - CAP]
 VARIANTS = ("previous", "shipped", "dense_0.5", "dense_0.7", "hyper_1", "hyper_3", "posterior_alone",
             "posterior_dynamics_only")  # fmt: skip
 
@@ -41,18 +41,20 @@ def _floats(text: str) -> list[float]:
 
 
 def variant_proba(X: np.ndarray, T: float) -> dict[str, np.ndarray]:
-    """p(edge) (n, K) of every variant on the instances X (n, L, M) at temperature T."""
-    from isingviz.methods import general as gm
+    """p(edge) (n, K) of every variant on the instances X (n, L, M) at temperature T. ``previous`` and ``shipped``
+    are ``General`` itself; the other thresholds and hyperpriors apply its rule to the same network answer."""
+    from isingviz.methods.general import DENSE, General
     from isingviz.methods.posterior import exact_posterior
 
-    net = gm.as_general_net()
-    p_prev, kept, _ = gm._edge_proba(net, X, T, 0.1, posterior=False)
-    out = {"previous": p_prev}
+    previous = General(posterior=False)
+    out = {"previous": previous.predict_proba(X, T=T, tau=0.1)[..., 1]}
+    kept = np.array(previous.results_["supported"])
+    out["shipped"] = General().predict_proba(X, T=T, tau=0.1)[..., 1]
     posts = {b: exact_posterior(X, T, 0.1, hyper_b=b) for b in (1.0, 2.0, 3.0)}
-    for name, b, dense in (("shipped", 2.0, gm.DENSE), ("dense_0.5", 2.0, 0.5), ("dense_0.7", 2.0, 0.7),
-                           ("hyper_1", 1.0, gm.DENSE), ("hyper_3", 3.0, gm.DENSE)):  # fmt: skip
+    for name, b, dense in (("dense_0.5", 2.0, 0.5), ("dense_0.7", 2.0, 0.7), ("hyper_1", 1.0, DENSE),
+                           ("hyper_3", 3.0, DENSE)):  # fmt: skip
         use = ~kept | (posts[b].density >= dense)
-        p = p_prev.copy()
+        p = out["previous"].copy()
         p[use] = np.clip(posts[b].p_edge[use], CAP, 1.0 - CAP)
         out[name] = p
     out["posterior_alone"] = posts[2.0].p_edge
