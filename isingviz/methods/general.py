@@ -17,7 +17,7 @@ import torch
 from torch import nn
 
 from ..config import models_dir
-from ..heatbath import no_coupling_pvalue
+from ..heatbath import EXHAUSTIVE_MAX_L, no_coupling_pvalue
 from ..learn.general.net import batch_within_budget
 from . import evidence
 from .base import Reconstructor
@@ -29,6 +29,10 @@ QUIET_ALPHA = 0.01
 # Eq. 1 instances at L <= POSTERIOR_MAX_L whose exact posterior puts the density at or above this: the posterior
 # answers (complete and other dense lattices, which the network, trained on sparse families, reads at 0.2-0.8)
 DENSE = 0.6
+# replica data at L > heatbath.EXHAUSTIVE_MAX_L: the head's logits are divided by this. Beyond the exhaustive replica
+# decoder (the head's training range) the head reads a local search's single-flip marginals, surer than they should
+# be; fitted by the negative log-likelihood on held-out lattices (benchmarks/replica_calibration.py)
+REPLICA_TEMPERATURE = 3.9
 ANSWERS = ("network", "head", "exact posterior", "prior posterior", "no coupling")
 
 
@@ -87,7 +91,11 @@ class General(Reconstructor):
     three or more twins stay within
     [0.05, 0.95] (which twin is whose neighbour, Eq. 1 cannot tell). Told ``replicas=R`` (heat-bath
     replica means), a model with a confidence head (``isingviz.learn.general.head``) corrects its logits with it,
-    reading the replica decoder beside the network; with ``gate``, an instance that a test cannot tell from no
+    reading the replica decoder beside the network; beyond the exhaustive replica decoder (L >
+    ``heatbath.EXHAUSTIVE_MAX_L`` = 12, the head's training range, where the decoder is a local search whose
+    single-flip marginals are too sure) its logits are divided by ``replica_temperature`` (default
+    ``REPLICA_TEMPERATURE``, fitted on held-out lattices; 1: none), which keeps every answer and tempers its
+    confidence; with ``gate``, an instance that a test cannot tell from no
     coupling at all (``heatbath.no_coupling_pvalue`` above ``QUIET_ALPHA`` = 0.01) gets "no edge", each pair's
     p(edge) at most the prior 0.3 and within [0.05, 0.95] (high T with few replicas; an empty lattice, into which
     the previous release's head alone read edges: accuracy 0.55 at R = 1,000, T = 0.4). ``use_head=False,
@@ -115,24 +123,29 @@ class General(Reconstructor):
         gate: bool = True,
         posterior: bool = True,
         dense: float = DENSE,
+        replica_temperature: float = REPLICA_TEMPERATURE,
     ) -> None:
         self.model = as_general_net(model)
         if not 0.0 < dense <= 1.0:
             raise ValueError(f"dense must be in (0, 1] (a density), got {dense!r}")
+        if not (isinstance(replica_temperature, (int, float)) and 1.0 <= replica_temperature <= 100.0):
+            raise ValueError(f"replica_temperature must be a number in [1, 100] (1: none), got {replica_temperature!r}")
         if rounds is not None and not 0 <= rounds <= 16:
             raise ValueError(f"rounds must be in 0..16 or None, got {rounds}")
         self.threads, self.batch, self.rounds, self.use_head = threads, batch, rounds, bool(use_head)
         self.gate, self.posterior, self.dense = bool(gate), bool(posterior), float(dense)
+        self.replica_temperature = float(replica_temperature)
 
     def __repr__(self) -> str:
         return (f"General(threads={self.threads!r}, rounds={self.rounds!r}, use_head={self.use_head!r},"
-                f" gate={self.gate!r}, posterior={self.posterior!r}, dense={self.dense!r})")  # fmt: skip
+                f" gate={self.gate!r}, posterior={self.posterior!r}, dense={self.dense!r},"
+                f" replica_temperature={self.replica_temperature!r})")  # fmt: skip
 
     def _fit(self, x: np.ndarray, know: dict[str, Any]) -> tuple[np.ndarray, np.ndarray]:
         p1, supported, answers = _edge_proba(
             self.model, x, know["T"], know["tau"], threads=self.threads, batch=self.batch, rounds=self.rounds,
             replicas=know.get("replicas"), use_head=self.use_head, gate=self.gate, posterior=self.posterior,
-            dense=self.dense,
+            dense=self.dense, replica_temperature=self.replica_temperature,
         )  # fmt: skip
         if supported is not None:
             self.results_["supported"] = supported.tolist()  # False: the gate's fallback, or "no coupling"
@@ -184,6 +197,7 @@ def _edge_proba(
     gate: bool = True,
     posterior: bool = True,
     dense: float = DENSE,
+    replica_temperature: float = REPLICA_TEMPERATURE,
 ) -> tuple[np.ndarray, np.ndarray | None, list[str] | None]:
     """``predict_edge_proba``; with ``gate``, per instance whether the gate kept the network's (Eq. 1) or the head's
     (replicas) answer, and which part answered (one of ``ANSWERS``); None without ``gate``. ``threads`` holds for
@@ -195,7 +209,7 @@ def _edge_proba(
     if threads:
         torch.set_num_threads(threads)
     try:
-        return _answer(model, x, T, tau, batch, rounds, replicas, use_head, gate, posterior, dense)
+        return _answer(model, x, T, tau, batch, rounds, replicas, use_head, gate, posterior, dense, replica_temperature)
     finally:
         torch.set_num_threads(old)
 
@@ -212,6 +226,7 @@ def _answer(
     gate: bool,
     posterior: bool,
     dense: float,
+    replica_temperature: float,
 ) -> tuple[np.ndarray, np.ndarray | None, list[str] | None]:
     """``_edge_proba``'s work, at the thread count it set."""
     T_arr = np.broadcast_to(np.asarray(T, dtype=np.float64), (x.shape[0],))
@@ -223,11 +238,14 @@ def _answer(
     head = use_head and not gated  # on Eq. 1 data the gate takes the head's place (see ``General``)
     groups = twin_groups(x) if gated else None
     seen = merge_twins(x, groups=groups) if gated else x  # noise must not break the tie between twins (``twins``)
+    t = replica_temperature if head and replicas is not None and x.shape[1] > EXHAUSTIVE_MAX_L else 1.0
     try:
-        out = []
+        out, tempered = [], []
         for i in range(0, x.shape[0], batch):
             logp = model(seen[i : i + batch], T_arr[i : i + batch], tau, rounds, replicas=replicas, use_head=head)
             out.append(logp[..., 1].exp().double().numpy())
+            if t != 1.0:
+                tempered.append(torch.sigmoid((logp[..., 1] - logp[..., 0]).double() / t).numpy())
     finally:
         if was:
             model.train()
@@ -236,7 +254,11 @@ def _answer(
     if gate and replicas is not None:
         quiet = no_coupling_pvalue(x, tau) > QUIET_ALPHA  # NaN (the test cannot run) is not quiet
         p[quiet] = np.clip(np.minimum(p[quiet], evidence.PRIOR), cap, 1.0 - cap)
+        if tempered:  # where the head answers; "no edge" keeps the head's order below the prior, as chosen
+            p[~quiet] = np.concatenate(tempered)[~quiet]
         return p, ~quiet, ["no coupling" if q else ("head" if head else "network") for q in quiet]
+    if tempered:  # replica data without the gate: the head answers every instance
+        p = np.concatenate(tempered)
     if not gated:
         return p, None, None
     p, kept = evidence.gate(x, T_arr, tau, p)

@@ -75,3 +75,29 @@ def test_the_exact_posterior_can_be_left_out_and_its_threshold_moved():
     assert answered == [not kept for kept in never.results_["supported"]]
     with pytest.raises(ValueError, match="dense must be in"):
         General(dense=0.0)
+
+
+def test_replica_answers_beyond_the_exhaustive_decoder_are_tempered_not_reordered():
+    import pytest
+    import torch
+
+    from isingviz.methods.general import REPLICA_TEMPERATURE
+
+    X, y = evaluation_set(13, 1.0, 0.0, 3, seed=2002, replicas=1000)  # L 13: the replica decoder's local search
+    hot = General().predict_proba(X, T=1.0, tau=0.1, replicas=1000)[..., 1]
+    raw = General(replica_temperature=1.0).predict_proba(X, T=1.0, tau=0.1, replicas=1000)[..., 1]
+    assert np.array_equal(hot > 0.5, raw > 0.5)  # the same answer: a temperature keeps every argmax
+    z = torch.logit(torch.from_numpy(raw).clamp(1e-12, 1 - 1e-12)).numpy()
+    inside = np.abs(z) < 15  # float32 logits: p within ~1e-7 of 0 or 1 cannot be inverted back
+    assert np.allclose(hot[inside], 1 / (1 + np.exp(-z[inside] / REPLICA_TEMPERATURE)), atol=1e-5)
+    assert np.abs(hot - 0.5).max() < np.abs(raw - 0.5).max()  # less sure
+    small, _ = evaluation_set(12, 1.0, 0.0, 2, seed=2002, replicas=1000)  # the exhaustive decoder: as trained
+    plain = General(replica_temperature=1.0)
+    assert np.array_equal(General().predict_proba(small, T=1.0, tau=0.1, replicas=1000),
+                          plain.predict_proba(small, T=1.0, tau=0.1, replicas=1000))  # fmt: skip
+    eq1, _ = evaluation_set(13, 1.0, 0.0, 2, seed=2002)  # Eq. 1 data: no temperature
+    assert np.array_equal(General().predict_proba(eq1, T=1.0, tau=0.1),
+                          General(replica_temperature=5.0).predict_proba(eq1, T=1.0, tau=0.1))  # fmt: skip
+    for bad in (0.5, 0.0, float("nan"), "2", 101.0):
+        with pytest.raises(ValueError, match="replica_temperature must be"):
+            General(replica_temperature=bad)
