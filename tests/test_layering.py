@@ -15,7 +15,19 @@ import pytest
 from isingviz.experiments.sources import import_graph, package_modules
 
 PACKAGE = Path(__file__).resolve().parents[1] / "isingviz"
-CORE = ("lattice", "dynamics", "data", "metrics", "config", "limits", "safejson", "files", "recordings", "heatbath")
+CORE = (
+    "lattice",
+    "dynamics",
+    "data",
+    "metrics",
+    "config",
+    "limits",
+    "safejson",
+    "files",
+    "recordings",
+    "heatbath",
+    "threads",
+)
 TOP_LEVEL = {"__init__", "__main__", *CORE}
 SUBPACKAGES = ("learn", "methods", "experiments", "figures", "jobs", "cli")
 ALLOWED = {

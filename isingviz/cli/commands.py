@@ -21,7 +21,6 @@ from collections.abc import Iterator
 from typing import Any
 
 import numpy as np
-import torch
 from tqdm import tqdm
 
 from .. import __version__
@@ -36,6 +35,7 @@ from ..learn.networks import n_parameters
 from ..learn.store import LoadedModel, load_model, save_model
 from ..learn.train import TrainConfig, default_threads, train
 from ..limits import SEED_MAX, check_int
+from ..threads import torch_threads
 from .checks import (
     check_evaluate,
     check_instance_file,
@@ -120,18 +120,15 @@ def _cmd_train(a: argparse.Namespace) -> int:
     if not isinstance(file, dict) or set(file) - set(_SECTIONS) or not all(isinstance(v, dict) for v in file.values()):
         raise ValueError(f"a config file holds a JSON object with sections {', '.join(_SECTIONS)}, each an object")
     base = load_model(a.init) if a.init else None
-    old_threads = torch.get_num_threads()
     try:  # a config file's nested values of the wrong type (e.g. lattices that are not edge lists) raise TypeError
         spec = _layered_dataset(a, file, given, base)
         config = _layered_model(file, given, spec, base)
         tc = TrainConfig.from_dict({**file.get("train", {}), **given.get("train", {})})
         threads = tc.threads or default_threads()
-        torch.set_num_threads(threads)
-        data = build_dataset(spec)
+        with torch_threads(threads):
+            data = build_dataset(spec)
     except TypeError as e:
         raise ValueError(f"bad settings: {e}") from None
-    finally:
-        torch.set_num_threads(old_threads)
     test = (data.test.X, data.test.y) if len(data.test) else (None, None)
     init = {"init": base.model, "init_config": base.config} if base else {}
     steps, stop = math.ceil(len(data.train) / tc.batch_size), threading.Event()

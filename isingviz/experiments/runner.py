@@ -34,6 +34,7 @@ import torch
 
 from .. import __version__
 from ..files import atomic_write
+from ..threads import torch_threads
 from .cache import TaskCache, sha256, task_key
 from .engines import Engine
 
@@ -73,15 +74,12 @@ def run_task(task: Task, cfg: Config, inputs: Inputs, threads: int = 1) -> tuple
     """``task(cfg, inputs)`` and its wall time; a failure becomes ``{"error": ..., "traceback": ...}``, never an
     exception. It runs with ``threads`` torch threads (1: the numbers then do not depend on the engine, the number
     of workers or the machine's cores), the caller's count restored after."""
-    before = torch.get_num_threads()
-    torch.set_num_threads(threads)
     t0 = time.perf_counter()
-    try:
-        res = task(cfg, inputs)
-    except Exception as e:  # one broken point must not lose the others
-        res = {"error": f"{type(e).__name__}: {e}", "traceback": traceback.format_exc()}
-    finally:
-        torch.set_num_threads(before)
+    with torch_threads(threads):
+        try:
+            res = task(cfg, inputs)
+        except Exception as e:  # one broken point must not lose the others
+            res = {"error": f"{type(e).__name__}: {e}", "traceback": traceback.format_exc()}
     return res, time.perf_counter() - t0
 
 

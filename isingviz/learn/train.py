@@ -36,6 +36,7 @@ from ..limits import (
     check_memory,
     max_bytes,
 )
+from ..threads import torch_threads
 from .cnn import activation_bytes, encode
 from .model_config import ModelConfig
 from .networks import build_model, expected_shapes
@@ -212,9 +213,7 @@ def train(
     need += 3 * min(tc.batch_size, X_train.shape[0]) * activation_bytes(config) + 16 * weights  # batch, Adam
     check_memory(need, f"training on {n:,} instances with batch size {tc.batch_size:,}")
     dev = choose_device(tc.device)
-    old_threads = torch.get_num_threads()
-    torch.set_num_threads(tc.threads or default_threads())
-    try:
+    with torch_threads(tc.threads or default_threads()):
         with torch.random.fork_rng(devices=[]):
             torch.manual_seed(tc.seed)
             model = build_model(config)
@@ -225,8 +224,6 @@ def train(
             model.load_state_dict(init.state_dict())
         model.to(dev).train()
         return _fit(model, config, tc, dev, X_train, y_train, X_test if has_test else None, y_test, progress, stop)
-    finally:
-        torch.set_num_threads(old_threads)
 
 
 def _fit(

@@ -19,6 +19,7 @@ from torch import nn
 from ..config import models_dir
 from ..heatbath import EXHAUSTIVE_MAX_L, no_coupling_pvalue
 from ..learn.general.net import batch_within_budget
+from ..threads import torch_threads
 from . import evidence
 from .base import Reconstructor
 from .posterior import POSTERIOR_MAX_L, exact_posterior
@@ -205,13 +206,8 @@ def _edge_proba(
     x = np.asarray(x, dtype=np.float64)
     if x.ndim != 3:
         raise ValueError(f"instances must have shape (B, L, M), got {x.shape}")
-    old = torch.get_num_threads()
-    if threads:
-        torch.set_num_threads(threads)
-    try:
+    with torch_threads(threads):
         return _answer(model, x, T, tau, batch, rounds, replicas, use_head, gate, posterior, dense, replica_temperature)
-    finally:
-        torch.set_num_threads(old)
 
 
 def _answer(

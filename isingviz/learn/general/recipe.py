@@ -21,6 +21,7 @@ from pathlib import Path
 from typing import Any
 
 from ...limits import STEPS_MAX, THREADS_MAX, check_float, check_int
+from ...threads import torch_threads
 from ..networks import n_parameters
 from ..store import SUFFIX, load_model, save_model
 from ..train import ProgressFn, StopFlag, TrainResult, _stop_requested
@@ -213,15 +214,11 @@ def train_and_save_head(
     if loaded.tau != tc.tau:
         raise ValueError(f"the base model's tau={loaded.tau} differs from the head's training tau={tc.tau}")
     cfg = dataclasses.replace(loaded.config, head=True, head_L_max=tc.L_max)
-    old = torch.get_num_threads()
-    torch.set_num_threads(threads)
-    try:
+    with torch_threads(threads):
         t0 = time.perf_counter()
         train, held = collect_examples(loaded.model, tc, collect_progress)
         head, history = fit_head(train, held, tc, fit_progress)
         seconds = time.perf_counter() - t0
-    finally:
-        torch.set_num_threads(old)
     with torch.random.fork_rng(devices=[]):
         net = build_model(cfg)
     state = {k: v for k, v in loaded.model.state_dict().items() if not k.startswith("head.")}

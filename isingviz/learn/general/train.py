@@ -43,6 +43,7 @@ from ...limits import (
     check_int,
     check_memory,
 )
+from ...threads import torch_threads
 from ..model_config import ModelConfig
 from ..networks import build_model
 from ..train import ProgressFn, StopFlag, TrainResult, _stop_requested
@@ -255,10 +256,7 @@ def train_general(
         raise ValueError(f"train_general trains arch='general', got {cfg.arch!r}")
     if cfg.tau != tc.tau:
         raise ValueError(f"model config tau={cfg.tau} differs from the training tau={tc.tau}")
-    old_threads = torch.get_num_threads()
-    if threads:
-        torch.set_num_threads(threads)
-    try:
+    with torch_threads(threads):
         with torch.random.fork_rng(devices=[]):
             torch.manual_seed(tc.seed)
             model = build_model(cfg)
@@ -266,8 +264,6 @@ def train_general(
             model.load_state_dict(init.state_dict())
         Xe, Te, _, ye = held_out_set(tc)
         return _fit(model, cfg, tc, (Xe, Te, torch.as_tensor(ye, dtype=torch.long)), progress, stop)
-    finally:
-        torch.set_num_threads(old_threads)
 
 
 @torch.no_grad()
