@@ -204,8 +204,12 @@ def general_figure(doc: Doc, family: str = "random", L: int = 12) -> go.Figure:
     return fig.update_layout(title=f"{title}<br><sup>{sub}</sup>", **LAYOUT | TWO_LINES)
 
 
+MAP_COLUMNS = 3  # panels per row of the advantage map
+
+
 def general_advantage_figure(doc: Doc, family: str = "random") -> go.Figure:
-    """General model minus the best other method (not a general variant) per (L, T) cell, one panel per noise.
+    """General model minus the best other method (not a general variant) per (L, T) cell, one panel per kind of data
+    (noise level or R), at most ``MAP_COLUMNS`` panels to a row.
 
     Green: the general model is ahead; ``*``: it is below the trivial "no edge" guess there.
     """
@@ -216,7 +220,10 @@ def general_advantage_figure(doc: Doc, family: str = "random") -> go.Figure:
         return empty_figure(title)
     kinds = sorted({data_key(r) for r in cells})
     Ls, Ts = sorted({r["L"] for r in cells}), sorted({r["T"] for r in cells})
-    fig = make_subplots(rows=1, cols=len(kinds), shared_yaxes=True, subplot_titles=[data_text(k) for k in kinds])
+    cols = min(len(kinds), MAP_COLUMNS)  # more panels side by side leave their cells too narrow for the numbers
+    rows = -(-len(kinds) // cols)
+    fig = make_subplots(rows=rows, cols=cols, shared_yaxes=True, subplot_titles=[data_text(k) for k in kinds],
+                        vertical_spacing=0.3 / rows)  # fmt: skip
     diffs = []
     for c, kind in enumerate(kinds, start=1):
         z = np.full((len(Ls), len(Ts)), np.nan)
@@ -229,10 +236,10 @@ def general_advantage_figure(doc: Doc, family: str = "random") -> go.Figure:
                 continue
             z[i, j] = g - b
             below = "*" if g < r["trivial"] else ""
-            text[i][j] = f"{g - b:+.3f}{below}"
+            text[i][j] = f"{g - b:+.2f}{below}"
             hover[i][j] = (
-                f"L {r['L']} (E {r['edges']:.0f}), T {r['T']:g}<br>general {g:.3f}<br>best other: {', '.join(best)}"
-                f" {b:.3f}<br>trivial {r['trivial']:.3f}"
+                f"L {r['L']} (E {r['edges']:.0f}), T {r['T']:g}<br>general {g:.3f} ({g - b:+.3f})<br>best other:"
+                f" {', '.join(best)} {b:.3f}<br>trivial {r['trivial']:.3f}"
             )
         diffs.append(z)
         heat = go.Heatmap(
@@ -249,13 +256,14 @@ def general_advantage_figure(doc: Doc, family: str = "random") -> go.Figure:
             showscale=c == len(kinds),
             colorbar={"title": {"text": "Δ accuracy"}},
         )
-        fig.add_trace(heat, row=1, col=c)
+        fig.add_trace(heat, row=(c - 1) // cols + 1, col=(c - 1) % cols + 1)
     span = max(0.05, float(np.nanmax(np.abs(diffs)))) if np.isfinite(diffs).any() else 0.05
     fig.update_traces(zmin=-span, zmax=span)
     fig.update_xaxes(title_text="T", type="category")
     fig.update_yaxes(type="category")
     note = "green: the general model is ahead; * general below the trivial 'no edge' guess"
-    return fig.update_layout(title=f"{title}<br><sup>{note}</sup>", height=max(320, 45 * len(Ls) + 170), **TWO_LINES)
+    height = max(320, rows * (45 * len(Ls) + 110) + 60)
+    return fig.update_layout(title=f"{title}<br><sup>{note}</sup>", height=height, **TWO_LINES)
 
 
 CHECK_TEXT = {

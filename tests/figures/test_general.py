@@ -216,6 +216,17 @@ def test_advantage_map_general_minus_best_other():
     assert is_empty(efg.general_advantage_figure(doc, "grid"))
 
 
+def test_advantage_map_wraps_its_panels_and_keeps_labels_short():
+    doc = general_doc(noises=(0.0, 0.001, 0.01, 0.1))  # four kinds of data: three panels, then one below
+    fig = efg.general_advantage_figure(doc, "random")
+    assert len(fig.data) == 4 and efg.MAP_COLUMNS == 3
+    lay = fig.layout
+    assert lay.xaxis4.domain == lay.xaxis.domain  # the fourth panel starts a second row under the first
+    assert lay.yaxis4.domain[1] < lay.yaxis.domain[0]
+    labels = [t for trace in fig.data for row in trace.text for t in row if t]
+    assert labels and all(len(t.rstrip("*")) <= 5 for t in labels)  # "+0.05": fits a cell of a third of the width
+
+
 def test_reliability_diagram_and_trivial_of_the_pairs():
     cal = calibration()
     assert efg.calibration_trivial(cal) == pytest.approx(1 - 25 / 66, abs=2e-3)  # 25 of 66 pairs are edges
