@@ -11,7 +11,7 @@ run without the temperature (``General(replica_temperature=1)``, "before") and a
 "after": where the head answers, its logits divided by ``REPLICA_TEMPERATURE``; an instance that the no-coupling
 test cannot tell from no coupling keeps "no edge" below the prior, as before). The temperature that minimises the
 negative log-likelihood of "before" on the pairs the head answers is ``fitted`` (a grid from 1 to 20); the
-shipped constant is that value rounded.
+shipped constant is that value to two significant digits.
 Reported: the fitted and shipped temperatures, the negative log-likelihood per pair before and after, the
 reliability counts before and after (``experiments.unseen.calibration_counts``) and, per cell, the accuracy (the
 same before and after: a temperature keeps every argmax) and the honesty figures before and after
