@@ -8,8 +8,9 @@ import streamlit as st
 from isingviz.figures import general as efg
 
 
-def show_general(doc: dict, key: str) -> None:
-    """The general sweep: accuracy vs T for one (family, L), the L x T advantage map, the table, the calibration."""
+def show_general(doc: dict, key: str, tempered: dict | None = None) -> None:
+    """The general sweep: accuracy vs T for one (family, L), the L x T advantage map, the table, the calibration;
+    ``tempered``: the replica temperature's benchmark document (``benchmarks/replica_calibration.py``), if any."""
     default = efg.general_default(doc)
     if default is None:
         st.info("No cell of this sweep finished.")
@@ -42,6 +43,9 @@ def show_general(doc: dict, key: str) -> None:
         " the confidence head (replica data). Right: keep only the pairs with entropy S < S_c; coverage η is the"
         " fraction kept, γ the accuracy on them, beside the trivial 'no edge' accuracy of all these pairs."
     )
+    if tempered and tempered.get("calibration_after"):
+        st.plotly_chart(efg.replica_temperature_figure(tempered), key=f"{key}_tempered")
+        st.caption(efg.replica_temperature_text(tempered))
     checks = efg.general_checks_rows(doc)
     if checks:
         st.markdown("**Never confidently worse than guessing** (cells passing each check)")

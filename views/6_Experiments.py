@@ -10,7 +10,7 @@ if str(ROOT) not in sys.path:
 import streamlit as st  # noqa: E402
 
 from isingviz.config import results_dir  # noqa: E402
-from isingviz.experiments.sweeps import SWEEPS, load_results, result_paths  # noqa: E402
+from isingviz.experiments.sweeps import SWEEPS, load_benchmark, load_results, result_paths  # noqa: E402
 from isingviz.figures import sweeps as ef  # noqa: E402
 from isingviz.jobs.costs import sweep_cost  # noqa: E402
 from isingviz.jobs.sweep import SweepJob  # noqa: E402
@@ -36,6 +36,18 @@ def load(name: str, quick: bool, folder: str, mtime: float) -> dict | None:
     return load_results(name, quick, folder)
 
 
+@st.cache_data(show_spinner=False)
+def benchmark(name: str, folder: str, mtime: float) -> dict | None:
+    """A benchmark's stored document, read once per file version."""
+    return load_benchmark(name, folder)
+
+
+def tempered_doc(folder: Path) -> dict | None:
+    """The replica temperature's held-out calibration (benchmarks/replica_calibration.py), if it was made."""
+    path = folder / "replica_calibration.json"
+    return benchmark("replica_calibration", str(folder), path.stat().st_mtime) if path.is_file() else None
+
+
 def available(folder: Path) -> dict[str, list[str]]:
     out = {}
     for name in SWEEPS:
@@ -52,7 +64,7 @@ def show(doc: dict, size: str, key: str) -> None:
         f" ({doc['workers']} worker(s), started {doc['started']}). {doc['description']}."
     )
     if doc["sweep"] == "general":
-        show_general(doc, key)
+        show_general(doc, key, tempered_doc(results_dir()))
     elif doc["sweep"] == "baselines":
         kind = st.radio("lattices", list(KIND_TEXT), format_func=KIND_TEXT.get, horizontal=True, key=f"{key}_kind")
         st.plotly_chart(ef.baselines_heatmap(doc, kind), key=f"{key}_fig")

@@ -139,6 +139,17 @@ def result_paths(name: str, quick: bool, out_dir: str | os.PathLike | None = Non
     return folder / f"{stem}.json", folder / f"{stem}.csv"
 
 
+def load_benchmark(name: str, out_dir: str | os.PathLike | None = None) -> dict[str, Any] | None:
+    """A benchmark's stored JSON (``results/NAME.json``, as ``benchmarks/NAME.py > results/NAME.json`` writes it), or
+    None when there is none or it cannot be read as a JSON object."""
+    folder = Path(out_dir) if out_dir is not None else results_dir()
+    try:
+        doc = json.loads((folder / f"{name}.json").read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return None
+    return doc if isinstance(doc, dict) else None
+
+
 def load_results(name: str, quick: bool = True, out_dir: str | os.PathLike | None = None) -> dict[str, Any] | None:
     """The stored document of a sweep run (``run_sweep``'s return value), or None when there is none."""
     path = result_paths(name, quick, out_dir)[0]

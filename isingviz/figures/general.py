@@ -334,17 +334,22 @@ def _calibration_title(name: str, cal: Mapping[str, Any]) -> str:
     return f"{name}<br><sup>{'; '.join(parts)}</sup>" if parts else name
 
 
-def reliability_figure(cal: Mapping[str, Any] | None, before: Mapping[str, Any] | None = None) -> go.Figure:
+def reliability_figure(
+    cal: Mapping[str, Any] | None,
+    before: Mapping[str, Any] | None = None,
+    before_name: str = "network alone (no gate, no head)",
+    title: str = "reliability of p(edge)",
+) -> go.Figure:
     """Reliability diagram of the general model's p(edge): per bin of p, the mean p vs the observed edge frequency.
 
     Points on the diagonal are calibrated (of the pairs given p = 0.3, 30 % are edges). Grey bars: pairs per bin
     (right axis). ``cal``: a calibration block, ``{"reliability": [{"bin", "count", "mean_p", "edge_frequency"}]}``;
-    ``before``: the same pairs read by the network alone, without its evidence gate and confidence head (a second,
-    dotted line).
+    ``before``: the same pairs read another way, by default by the network alone, without its evidence gate and
+    confidence head (a second, dotted line named ``before_name``).
     """
     bins = [b for b in (cal or {}).get("reliability") or [] if b.get("count")]
     if not bins:
-        return empty_figure("reliability of p(edge)")
+        return empty_figure(title)
     fig = make_subplots(specs=[[{"secondary_y": True}]])
     centre = [(b["bin"][0] + b["bin"][1]) / 2 for b in bins]
     width = [b["bin"][1] - b["bin"][0] for b in bins]
@@ -367,14 +372,44 @@ def reliability_figure(cal: Mapping[str, Any] | None, before: Mapping[str, Any] 
     old = [b for b in (before or {}).get("reliability") or [] if b.get("count")]
     if old:
         acc = _acc(before or {}, "accuracy")
-        name = "network alone (no gate, no head)" + (f", accuracy {acc:.3f}" if acc is not None else "")
+        name = before_name + (f", accuracy {acc:.3f}" if acc is not None else "")
         fig.add_trace(go.Scatter(x=[b["mean_p"] for b in old], y=[b["edge_frequency"] for b in old],
                                  mode="lines+markers", name=name, line={"color": COLORS["general"], "dash": "dot"},
                                  opacity=0.6), secondary_y=False)  # fmt: skip
     fig.update_xaxes(title_text="predicted p(edge), mean in bin", range=[0, 1])
     fig.update_yaxes(title_text="observed edge frequency", range=[0, 1.02], secondary_y=False)
     fig.update_yaxes(title_text="pairs", showgrid=False, rangemode="tozero", secondary_y=True)
-    return fig.update_layout(title=_calibration_title("reliability of p(edge)", cal or {}), **LAYOUT | TWO_LINES)
+    return fig.update_layout(title=_calibration_title(title, cal or {}), **LAYOUT | TWO_LINES)
+
+
+def replica_temperature_figure(doc: Mapping[str, Any] | None) -> go.Figure:
+    """Reliability before and after the confidence head's temperature on replica data beyond L = 12, from
+    ``benchmarks/replica_calibration.py``'s document (held-out lattices): "after" solid, "before" dotted."""
+    doc = doc or {}
+    t = doc.get("shipped_temperature")
+    title = "replica data, L > 12: reliability with the head's temperature" + (f" {t:g}" if t else "")
+    return reliability_figure(doc.get("calibration_after"), doc.get("calibration_before"),
+                              before_name="without the temperature", title=title)  # fmt: skip
+
+
+def replica_temperature_text(doc: Mapping[str, Any]) -> str:
+    """One caption for ``replica_temperature_figure``: where the numbers come from and what changed."""
+    checks = doc.get("checks") or {}
+    before, after = checks.get("before") or {}, checks.get("after") or {}
+    parts = [
+        f"Held-out replica lattices (seed {doc.get('seed')}, `python benchmarks/replica_calibration.py`): beyond"
+        " L = 12 the confidence head reads a local search it was not trained on, and its logits are divided by a"
+        f" temperature fitted on these pairs ({doc.get('fitted_temperature', float('nan')):.2f}; shipped"
+        f" {doc.get('shipped_temperature')}). Every answer stays the same; only the confidence changes."
+    ]
+    if "nll_before" in doc and "nll_after" in doc:
+        parts.append(f"Negative log-likelihood per pair {doc['nll_before']:.3f} -> {doc['nll_after']:.3f}.")
+    if before.get("cells_with_20_wrong"):
+        parts.append(
+            f"Cells with at most 20 % of their wrong pairs at S < 0.1: {before.get('confident_ok')} ->"
+            f" {after.get('confident_ok')} of {before['cells_with_20_wrong']}."
+        )
+    return " ".join(parts)
 
 
 def coverage_accuracy_figure(cal: Mapping[str, Any] | None) -> go.Figure:

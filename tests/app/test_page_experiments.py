@@ -17,7 +17,7 @@ from isingviz.jobs.manager import Cost
 from tests.app.visiting import arrive
 from tests.experiments.test_sweeps import DATA, NET
 from tests.experiments.test_sweeps import TINY as SWEEP_TINY
-from tests.figures.test_general import general_doc
+from tests.figures.test_general import general_doc, tempered_doc
 from ui import visitor
 
 PAGE = str(Path(__file__).resolve().parents[2] / "views" / "6_Experiments.py")
@@ -124,6 +124,19 @@ def test_general_sweep_figures_table_and_calibration(tmp_path, monkeypatch):
     assert set(at.dataframe[0].value["L"]) == {32} and at.dataframe[0].value["binary_ml"].isna().all()
     at.radio(key="ex_cal").set_value("calibration_all").run()
     assert not at.exception and len(chart_titles(at)) == 4
+
+
+@needs_general
+def test_the_replica_temperature_is_shown_before_and_after_when_its_benchmark_was_made(tmp_path, monkeypatch):
+    folder = tmp_path / "results"
+    write_general(folder, general_doc())
+    (folder / "replica_calibration.json").write_text(json.dumps(tempered_doc()), encoding="utf-8")
+    monkeypatch.setenv("ISINGVIZ_RESULTS", str(folder))
+    at = AppTest.from_file(PAGE, default_timeout=60).run()
+    assert not at.exception
+    titles = chart_titles(at)
+    assert len(titles) == 5 and "head's temperature 3.9" in titles[4]
+    assert any("97 -> 150 of 150" in c.value for c in at.caption)
 
 
 @needs_general

@@ -14,7 +14,7 @@ import torch
 from isingviz.cli.commands import main
 from isingviz.experiments.baselines import best_baseline
 from isingviz.experiments.fig34 import linear_fit
-from isingviz.experiments.sweeps import SWEEPS, load_results, result_paths, run_sweep
+from isingviz.experiments.sweeps import SWEEPS, load_benchmark, load_results, result_paths, run_sweep
 from isingviz.figures import sweeps as ef
 from isingviz.jobs.sweep import SweepJob
 from isingviz.learn.model_config import ModelConfig
@@ -261,3 +261,12 @@ def test_baselines_sweep_runs_the_general_model_in_every_cell_but_never_calls_it
         assert len(general) == 1 and 0 <= general[0]["accuracy"] <= 1 and general[0]["data"] == "one instance"
         assert r["best"]["method"] != "general" and r["best_per_instance"]["method"] != "general"
     assert "general" in ef.method_order(doc)
+
+
+def test_a_benchmarks_document_is_read_or_none(tmp_path):
+    assert load_benchmark("replica_calibration", tmp_path) is None  # not made
+    (tmp_path / "replica_calibration.json").write_text('{"benchmark": "replica_calibration"}', encoding="utf-8")
+    assert load_benchmark("replica_calibration", tmp_path) == {"benchmark": "replica_calibration"}
+    (tmp_path / "broken.json").write_text("{not json", encoding="utf-8")
+    (tmp_path / "listed.json").write_text("[1, 2]", encoding="utf-8")
+    assert load_benchmark("broken", tmp_path) is None and load_benchmark("listed", tmp_path) is None

@@ -307,3 +307,30 @@ def test_reliability_before_and_after_the_head():
     names = [t.name for t in fig.data]
     assert names[2] == "general model (as shipped)" and names[3].startswith("network alone (no gate, no head)")
     assert len(efg.reliability_figure(cal).data) == 3  # without a before: as it was
+
+
+def tempered_doc() -> dict[str, Any]:
+    """A ``benchmarks/replica_calibration.py`` document: the same pairs before and after the temperature."""
+    after = calibration()
+    before = copy.deepcopy(after)
+    for b in before["reliability"]:  # surer before: the mean p pushed away from 1/2
+        b["mean_p"] = min(1.0, max(0.0, 0.5 + 1.5 * (b["mean_p"] - 0.5)))
+    checks = {"before": {"cells_with_20_wrong": 150, "entropy_ok": 137, "confident_ok": 97},
+              "after": {"cells_with_20_wrong": 150, "entropy_ok": 135, "confident_ok": 150}}  # fmt: skip
+    return {"benchmark": "replica_calibration", "seed": 2000, "fitted_temperature": 3.85, "shipped_temperature": 3.9,
+            "nll_before": 0.723, "nll_after": 0.523, "checks": checks, "calibration_before": before,
+            "calibration_after": after}  # fmt: skip
+
+
+def test_replica_temperature_reliability_before_and_after():
+    doc = tempered_doc()
+    fig = efg.replica_temperature_figure(doc)
+    bars, diagonal, after, before = fig.data
+    assert "temperature 3.9" in fig.layout.title.text and "pairs" in fig.layout.title.text
+    assert after.name.startswith("general model") and before.name.startswith("without the temperature")
+    assert before.line.dash == "dot" and after.line.dash is None
+    np.testing.assert_allclose(after.x, [b["mean_p"] for b in doc["calibration_after"]["reliability"]])
+    np.testing.assert_allclose(before.x, [b["mean_p"] for b in doc["calibration_before"]["reliability"]])
+    text = efg.replica_temperature_text(doc)
+    assert "3.85" in text and "0.723 -> 0.523" in text and "97 -> 150 of 150" in text and "seed 2000" in text
+    assert is_empty(efg.replica_temperature_figure({})) and is_empty(efg.replica_temperature_figure(None))
