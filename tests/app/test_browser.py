@@ -390,9 +390,13 @@ def test_experiments_shows_the_general_model_on_unseen_lattices(server: str, pag
     sync_api.expect(wins).to_be_visible(timeout=RUN_TIMEOUT_MS)
     wait_idle(page)
     assert_clean(page, "Experiments, general sweep")
-    # accuracy vs T, the L x T overview, the reliability diagram and the coverage curve
-    sync_api.expect(page.locator('[data-testid="stPlotlyChart"]')).to_have_count(4)
+    # accuracy vs T, the L x T overview, the reliability diagram and the coverage curve, and where its benchmark was
+    # made, the replica temperature's reliability before and after
+    tempered = (ROOT / "results" / "replica_calibration.json").is_file()
+    sync_api.expect(page.locator('[data-testid="stPlotlyChart"]')).to_have_count(4 + tempered)
     assert "trivial" in page.locator("body").inner_text()
+    if tempered:
+        assert "Held-out replica lattices" in page.locator("body").inner_text()
     screenshot(page, shots, "experiments_general", top=page.get_by_text("lattice family"))
 
 
