@@ -17,7 +17,6 @@ decoder. The summary counts, per variant, the cells passing each check and the m
 
 from __future__ import annotations
 
-import argparse
 import json
 import sys
 from concurrent.futures import ProcessPoolExecutor
@@ -28,16 +27,14 @@ import numpy as np
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
+from held_out import ALLOWED, families, floats, parser  # noqa: E402
+
+from isingviz.experiments.general import honesty_checks, margin_ok  # noqa: E402
 from isingviz.experiments.unseen import evaluation_set, honesty, paired_margin  # noqa: E402
-from isingviz.lattice import GENERATORS  # noqa: E402
 from isingviz.methods.evidence import FALLBACK_CAP as CAP  # noqa: E402
 
 VARIANTS = ("previous", "shipped", "dense_0.5", "dense_0.7", "hyper_1", "hyper_3", "posterior_alone",
             "posterior_dynamics_only")  # fmt: skip
-
-
-def _floats(text: str) -> list[float]:
-    return [float(v) for v in text.split(",") if v]
 
 
 def variant_proba(X: np.ndarray, T: float) -> dict[str, np.ndarray]:
@@ -79,15 +76,9 @@ def cell(args: tuple[str, int, float, float, int, int]) -> dict[str, Any]:
                            "trivial": float(trivial.mean()), "anchor": float(best.mean())}  # fmt: skip
     for name, p in variant_proba(X, T).items():
         acc = ((p > 0.5) == y).mean(1)
-        vt, va = paired_margin(acc, trivial), paired_margin(acc, best)
-        r = {"accuracy": float(acc.mean()),
-             "trivial_ok": vt["margin"] >= -(0.01 + 2 * vt["se"]),
-             "anchor_ok": va["margin"] >= -(0.01 + 2 * va["se"])}  # fmt: skip
-        h = honesty(p, y)
-        if h["wrong"] >= 20:
-            r["entropy_ok"] = h["entropy_right"] is None or h["entropy_wrong"] > h["entropy_right"]
-            r["confident_ok"] = h["confident_wrong"] <= 0.2
-        row[name] = r
+        r = {"accuracy": float(acc.mean()), "trivial_ok": margin_ok(paired_margin(acc, trivial)),
+             "anchor_ok": margin_ok(paired_margin(acc, best))}  # fmt: skip
+        row[name] = r | honesty_checks(honesty(p, y))
     return row
 
 
@@ -110,23 +101,14 @@ def summary(rows: list[dict[str, Any]]) -> dict[str, Any]:
 
 
 def main() -> None:
-    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    ap.add_argument("--n", type=int, default=20)
-    ap.add_argument("--Ls", default="8,12")
-    ap.add_argument("--Ts", default="0.4,1,5,50")
+    ap = parser(__doc__, n=20, Ls="8,12", Ts="0.4,1,5,50")
     ap.add_argument("--noises", default="0,1e-3,1e-2")
-    ap.add_argument("--families", default="all", help="comma-separated, or all")
-    ap.add_argument("--seed", type=int, default=2000)
-    ap.add_argument("--workers", type=int, default=2)
     a = ap.parse_args()
-    families = list(GENERATORS) if a.families == "all" else a.families.split(",")
-    unknown = sorted(set(families) - set(GENERATORS))
+    names = families(a.families)
     Ls = [int(v) for v in a.Ls.split(",")]
-    if unknown or not all(2 <= L <= 12 for L in Ls) or a.n < 2:
-        ap.error(f"families from {', '.join(GENERATORS)}, L in 2..12 (the exact posterior's range), n >= 2")
-    cells = [
-        (f, L, T, nz, a.n, a.seed) for f in families for L in Ls for T in _floats(a.Ts) for nz in _floats(a.noises)
-    ]
+    if names is None or not all(2 <= L <= 12 for L in Ls) or a.n < 2:
+        ap.error(f"{ALLOWED}, L in 2..12 (the exact posterior's range), n >= 2")
+    cells = [(f, L, T, nz, a.n, a.seed) for f in names for L in Ls for T in floats(a.Ts) for nz in floats(a.noises)]
     with ProcessPoolExecutor(a.workers) as pool:
         rows = []
         for i, row in enumerate(pool.map(cell, cells), 1):

@@ -21,7 +21,6 @@ S < 0.1), with the issue-13 checks where a cell has at least 20 wrong pairs.
 
 from __future__ import annotations
 
-import argparse
 import json
 import sys
 from concurrent.futures import ProcessPoolExecutor
@@ -32,16 +31,14 @@ import numpy as np
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
+from held_out import ALLOWED, families, floats, parser  # noqa: E402
+
+from isingviz.experiments.general import honesty_checks  # noqa: E402
 from isingviz.experiments.unseen import calibration_counts, evaluation_set, honesty, merge_calibration  # noqa: E402
 from isingviz.heatbath import EXHAUSTIVE_MAX_L  # noqa: E402
-from isingviz.lattice import GENERATORS  # noqa: E402
 from isingviz.methods.general import REPLICA_TEMPERATURE  # noqa: E402
 
 TEMPERATURES = np.exp(np.linspace(0.0, np.log(20.0), 301))  # 1 to 20, 1 % apart
-
-
-def _floats(text: str) -> list[float]:
-    return [float(v) for v in text.split(",") if v]
 
 
 def cell(args: tuple[str, int, float, int, int, int]) -> dict[str, Any]:
@@ -72,31 +69,17 @@ def fit_temperature(p: np.ndarray, y: np.ndarray) -> float:
     return float(TEMPERATURES[int(np.argmin([nll(1.0 / (1.0 + np.exp(-z / t)), y) for t in TEMPERATURES]))])
 
 
-def _honest(h: dict[str, Any]) -> dict[str, Any]:
-    if h["wrong"] < 20:
-        return h
-    return h | {"entropy_ok": h["entropy_right"] is None or h["entropy_wrong"] > h["entropy_right"],
-                "confident_ok": h["confident_wrong"] <= 0.2}  # fmt: skip
-
-
 def main() -> None:
-    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    ap.add_argument("--n", type=int, default=10)
-    ap.add_argument("--Ls", default="16")
-    ap.add_argument("--Ts", default="0.4,1,5,10,50")
+    ap = parser(__doc__, n=10, Ls="16", Ts="0.4,1,5,10,50")
     ap.add_argument("--Rs", default="10,100,1000")
-    ap.add_argument("--families", default="all", help="comma-separated, or all")
-    ap.add_argument("--seed", type=int, default=2000)
-    ap.add_argument("--workers", type=int, default=2)
     a = ap.parse_args()
-    families = list(GENERATORS) if a.families == "all" else a.families.split(",")
-    unknown = sorted(set(families) - set(GENERATORS))
+    names = families(a.families)
     Ls = [int(v) for v in a.Ls.split(",")]
     Rs = [int(v) for v in a.Rs.split(",")]
-    if unknown or not all(EXHAUSTIVE_MAX_L < L <= 64 for L in Ls) or not all(1 <= R <= 1000 for R in Rs) or a.n < 2:
-        ap.error(f"families from {', '.join(GENERATORS)}, L in {EXHAUSTIVE_MAX_L + 1}..64 (where the temperature"
-                 " applies), R in 1..1000, n >= 2")  # fmt: skip
-    cells = [(f, L, T, R, a.n, a.seed) for f in families for L in Ls for T in _floats(a.Ts) for R in Rs]
+    sizes_ok = all(EXHAUSTIVE_MAX_L < L <= 64 for L in Ls) and all(1 <= R <= 1000 for R in Rs) and a.n >= 2
+    if names is None or not sizes_ok:
+        ap.error(f"{ALLOWED}, L in {EXHAUSTIVE_MAX_L + 1}..64 (where the temperature applies), R in 1..1000, n >= 2")
+    cells = [(f, L, T, R, a.n, a.seed) for f in names for L in Ls for T in floats(a.Ts) for R in Rs]
     with ProcessPoolExecutor(a.workers) as pool:
         got = []
         for i, c in enumerate(pool.map(cell, cells), 1):
@@ -113,7 +96,8 @@ def main() -> None:
         row["accuracy"] = float(((c["p_before"] > 0.5) == yc).mean())
         row["trivial"] = float((~yc).mean())
         for when in ("before", "after"):
-            h = _honest(honesty(c[f"p_{when}"], yc))
+            h = honesty(c[f"p_{when}"], yc)
+            h |= honesty_checks(h)
             row[when] = h
             if "entropy_ok" in h:
                 checks[when] = [checks[when][0] + 1, checks[when][1] + h["entropy_ok"],

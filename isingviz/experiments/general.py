@@ -157,6 +157,9 @@ def task_general(cfg: dict[str, Any], inputs: Inputs) -> dict[str, Any]:
 
 
 ANCHORS = ("inversion", "binary_ml")  # the methods that do not learn the general model must not fall below
+TOLERANCE = 0.01  # accuracy below a reference by at most this (+ two paired standard errors) still passes
+MIN_WRONG = 20  # the entropy checks judge a cell with at least this many wrong pairs
+CONFIDENT_SHARE = 0.2  # at most this share of the wrong pairs may be confident (S < 0.1)
 
 
 def cell_checks(row: dict[str, Any], name: str = "general") -> dict[str, Any]:
@@ -170,16 +173,27 @@ def cell_checks(row: dict[str, Any], name: str = "general") -> dict[str, Any]:
     vs_anchor = paired_margin(acc, row["by_instance"][best]) if best else None
     out: dict[str, Any] = {
         "vs_trivial": vs_trivial,
-        "trivial_ok": vs_trivial["margin"] >= -(0.01 + 2 * vs_trivial["se"]),
+        "trivial_ok": margin_ok(vs_trivial),
         "anchor": best,
         "vs_anchor": vs_anchor,
-        "anchor_ok": vs_anchor is None or vs_anchor["margin"] >= -(0.01 + 2 * vs_anchor["se"]),
+        "anchor_ok": vs_anchor is None or margin_ok(vs_anchor),
     }
-    h = row["honesty"].get(name)
-    if h is not None and h["wrong"] >= 20:
-        out["entropy_ok"] = h["entropy_right"] is None or h["entropy_wrong"] > h["entropy_right"]
-        out["confident_ok"] = h["confident_wrong"] <= 0.2
-    return out
+    return out | honesty_checks(row["honesty"].get(name))
+
+
+def margin_ok(m: dict[str, float]) -> bool:
+    """A paired margin (``unseen.paired_margin``) within ``TOLERANCE`` + two standard errors of 0 or above it."""
+    return m["margin"] >= -(TOLERANCE + 2 * m["se"])
+
+
+def honesty_checks(h: dict[str, Any] | None) -> dict[str, bool]:
+    """Issue-13 checks of one method's honesty figures (``unseen.honesty``) where it has >= ``MIN_WRONG`` wrong
+    pairs: ``entropy_ok`` (their mean entropy above the right pairs') and ``confident_ok`` (at most
+    ``CONFIDENT_SHARE`` of them with S < 0.1); {} where there are fewer (or no figures)."""
+    if h is None or h["wrong"] < MIN_WRONG:
+        return {}
+    return {"entropy_ok": h["entropy_right"] is None or h["entropy_wrong"] > h["entropy_right"],
+            "confident_ok": h["confident_wrong"] <= CONFIDENT_SHARE}  # fmt: skip
 
 
 def rows_general(doc: dict[str, Any]) -> list[dict[str, Any]]:

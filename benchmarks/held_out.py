@@ -1,0 +1,38 @@
+"""What the held-out benchmarks share (posterior_choice.py, replica_calibration.py): their command-line cells.
+
+Each draws unseen lattices per (family, L, T, ...) cell from seed 2000, not the general sweep's 1000, so that
+choosing a rule on them does not tune on the sweep's cells. Run from a benchmark script: this folder is then on
+``sys.path``.
+"""
+
+from __future__ import annotations
+
+import argparse
+
+from isingviz.lattice import GENERATORS
+
+
+def floats(text: str) -> list[float]:
+    """ "0.4,1,5" -> [0.4, 1.0, 5.0]."""
+    return [float(v) for v in text.split(",") if v]
+
+
+def parser(doc: str, n: int, Ls: str, Ts: str) -> argparse.ArgumentParser:
+    """A parser with the common flags --n, --Ls, --Ts, --families, --seed and --workers (a script adds its own)."""
+    ap = argparse.ArgumentParser(description=doc.splitlines()[0])
+    ap.add_argument("--n", type=int, default=n)
+    ap.add_argument("--Ls", default=Ls)
+    ap.add_argument("--Ts", default=Ts)
+    ap.add_argument("--families", default="all", help="comma-separated, or all")
+    ap.add_argument("--seed", type=int, default=2000)
+    ap.add_argument("--workers", type=int, default=2)
+    return ap
+
+
+def families(text: str) -> list[str] | None:
+    """The families a --families value names ("all": every generator); None when one is unknown."""
+    names = list(GENERATORS) if text == "all" else text.split(",")
+    return None if set(names) - set(GENERATORS) else names
+
+
+ALLOWED = f"families from {', '.join(GENERATORS)}"
