@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import streamlit as st
 
+from isingviz.figures import calibration as cfig
 from isingviz.figures import general as efg
 
 
@@ -35,8 +36,8 @@ def show_general(doc: dict, key: str, tempered: dict | None = None) -> None:
     which = st.radio("calibration of", list(cals), format_func=text, horizontal=True, key=f"{key}_cal")
     before = (doc.get("summary") or {}).get("calibration_all_raw") if which == "calibration_all" else None
     c = st.columns(2)
-    c[0].plotly_chart(efg.reliability_figure(cals[which], before), key=f"{key}_reliability")
-    c[1].plotly_chart(efg.coverage_accuracy_figure(cals[which]), key=f"{key}_coverage")
+    c[0].plotly_chart(cfig.reliability_figure(cals[which], before), key=f"{key}_reliability")
+    c[1].plotly_chart(cfig.coverage_accuracy_figure(cals[which]), key=f"{key}_coverage")
     st.caption(
         "Left: pairs binned by the general model's p(edge); points on the diagonal are calibrated (of the pairs given"
         " p = 0.3, 30 % are edges); dotted, where shown: the network alone, before the evidence gate (Eq. 1 data) and"
@@ -44,8 +45,8 @@ def show_general(doc: dict, key: str, tempered: dict | None = None) -> None:
         " fraction kept, γ the accuracy on them, beside the trivial 'no edge' accuracy of all these pairs."
     )
     if tempered and tempered.get("calibration_after"):
-        st.plotly_chart(efg.replica_temperature_figure(tempered), key=f"{key}_tempered")
-        st.caption(efg.replica_temperature_text(tempered))
+        st.plotly_chart(cfig.replica_temperature_figure(tempered), key=f"{key}_tempered")
+        st.caption(cfig.replica_temperature_text(tempered))
     checks = efg.general_checks_rows(doc)
     if checks:
         st.markdown("**Never confidently worse than guessing** (cells passing each check)")

@@ -2,14 +2,13 @@
 on the same instances. Pure: a sweep document in, a figure or rows out.
 
 ``general_figure`` (accuracy vs T per method, one panel per noise), ``general_advantage_figure`` (general minus the
-best other method over L x T), ``general_rows`` (the table), ``reliability_figure`` and ``coverage_accuracy_figure``
-(its calibration blocks). Learned methods are solid lines, non-learned ones dotted; every panel carries the trivial
-"no edge anywhere" accuracy of the same instances (grey dashed).
+best other method over L x T), ``general_rows`` (the table), ``general_calibrations`` (its calibration blocks, drawn
+by ``isingviz.figures.calibration``). Learned methods are solid lines, non-learned ones dotted; every panel carries
+the trivial "no edge anywhere" accuracy of the same instances (grey dashed).
 """
 
 from __future__ import annotations
 
-import math
 from collections.abc import Mapping
 from typing import Any
 
@@ -18,9 +17,7 @@ import plotly.graph_objects as go
 from plotly.subplots import make_subplots
 
 from ..learn.general.train import FAMILIES
-from ..metrics import LN2
-from .curves import coverage_figure
-from .style import COLORS, LAYOUT, TRIVIAL, Doc, add_trivial, empty_figure, results
+from .style import COLORS, LAYOUT, TRIVIAL, TWO_LINES, Doc, empty_figure, results, stored_number
 
 GENERAL_METHODS = ("general", "general_r1", "inversion", "binary_ml", "var", "cnn")
 METHOD_TEXT = {
@@ -51,19 +48,11 @@ METHOD_LINE = {
 }
 FAMILY_TEXT = {"erdos_renyi": "Erdős–Rényi", "small_world": "small world"}  # the others read as they are named
 CALIBRATION_TEXT = {"calibration": "random lattices, L = 12", "calibration_all": "all cells"}
-TWO_LINES = {"margin": {**LAYOUT["margin"], "t": 80}}  # room for a title with a <sup> second line
 
 
 def family_text(family: str) -> str:
     """How a lattice family is written on the page ("erdos_renyi" -> "Erdős–Rényi")."""
     return FAMILY_TEXT.get(family, family)
-
-
-def _acc(row: Mapping[str, Any], key: str) -> float | None:
-    """A finite number stored under ``key`` (None when the method did not run in that cell)."""
-    v = row.get(key)
-    ok = isinstance(v, (int, float)) and not isinstance(v, bool) and math.isfinite(v)
-    return float(v) if ok else None
 
 
 def general_methods(doc: Doc) -> list[str]:
@@ -73,7 +62,7 @@ def general_methods(doc: Doc) -> list[str]:
     if not listed:
         found = {k for r in rs for k in r if f"{k}_ms" in r}
         listed = [m for m in GENERAL_METHODS if m in found] + sorted(found - set(GENERAL_METHODS))
-    return [m for m in listed if any(_acc(r, m) is not None for r in rs)]
+    return [m for m in listed if any(stored_number(r, m) is not None for r in rs)]
 
 
 def _family_key(family: str) -> tuple[int, str]:
@@ -108,7 +97,7 @@ def general_default(doc: Doc) -> tuple[str, int] | None:
 
 def _best_methods(row: Mapping[str, Any], methods: list[str]) -> tuple[float | None, list[str]]:
     """The best accuracy in a cell among ``methods`` and every method that reaches it (ties: same instances)."""
-    accs = {m: a for m in methods if (a := _acc(row, m)) is not None}
+    accs = {m: a for m in methods if (a := stored_number(row, m)) is not None}
     if not accs:
         return None, []
     best = max(accs.values())
@@ -134,10 +123,10 @@ def general_rows(doc: Doc, family: str | None = None, L: int | None = None) -> l
         }
         row["trivial"] = round(r["trivial"], 3)
         for m in methods:
-            a = _acc(r, m)
+            a = stored_number(r, m)
             row[m] = None if a is None else round(a, 3)
         row["best"] = ", ".join(_best_methods(r, methods)[1])
-        ms = _acc(r, "general_ms")
+        ms = stored_number(r, "general_ms")
         row["general ms"] = None if ms is None else round(ms, 1)
         out.append(row)
     return out
@@ -168,10 +157,10 @@ def general_figure(doc: Doc, family: str = "random", L: int = 12) -> go.Figure:
         cs = [r for r in cells if data_key(r) == kind]
         Ts = [r["T"] for r in cs]
         for m in general_methods(doc):
-            ys = [_acc(r, m) for r in cs]
+            ys = [stored_number(r, m) for r in cs]
             if all(y is None for y in ys):
                 continue
-            ms = [_acc(r, f"{m}_ms") for r in cs]
+            ms = [stored_number(r, f"{m}_ms") for r in cs]
             trace = go.Scatter(
                 x=Ts,
                 y=ys,
@@ -216,7 +205,7 @@ def general_advantage_figure(doc: Doc, family: str = "random") -> go.Figure:
     title = f"general model minus the best other method, unseen {family_text(family)} lattices"
     cells = general_cells(doc, family)
     others = [m for m in general_methods(doc) if not m.startswith("general")]
-    if all(_acc(r, "general") is None for r in cells):
+    if all(stored_number(r, "general") is None for r in cells):
         return empty_figure(title)
     kinds = sorted({data_key(r) for r in cells})
     Ls, Ts = sorted({r["L"] for r in cells}), sorted({r["T"] for r in cells})
@@ -231,7 +220,7 @@ def general_advantage_figure(doc: Doc, family: str = "random") -> go.Figure:
         hover = [["no result"] * len(Ts) for _ in Ls]
         for r in (r for r in cells if data_key(r) == kind):
             i, j = Ls.index(r["L"]), Ts.index(r["T"])
-            g, (b, best) = _acc(r, "general"), _best_methods(r, others)
+            g, (b, best) = stored_number(r, "general"), _best_methods(r, others)
             if g is None or b is None:
                 continue
             z[i, j] = g - b
@@ -317,110 +306,3 @@ def general_calibrations(doc: Doc) -> dict[str, Mapping[str, Any]]:
     """The non-empty calibration blocks of a general-sweep document, keyed as in its summary (``CALIBRATION_TEXT``)."""
     summary = doc.get("summary") or {}
     return {k: summary[k] for k in CALIBRATION_TEXT if isinstance(summary.get(k), Mapping) and summary[k].get("pairs")}
-
-
-def calibration_trivial(cal: Mapping[str, Any]) -> float | None:
-    """Accuracy of "no edge anywhere" on a calibration block's pairs: 1 - sum(count * edge_frequency) / sum(count)."""
-    bins = cal.get("reliability") or []
-    n = sum(b["count"] for b in bins)
-    return 1.0 - sum(b["count"] * b["edge_frequency"] for b in bins) / n if n else None
-
-
-def _calibration_title(name: str, cal: Mapping[str, Any]) -> str:
-    parts = [f"{cal['pairs']:,} pairs"] if isinstance(cal.get("pairs"), int) else []
-    trivial = calibration_trivial(cal)
-    if _acc(cal, "accuracy") is not None and trivial is not None:
-        parts.append(f"accuracy {cal['accuracy']:.3f}, trivial {trivial:.3f}")
-    return f"{name}<br><sup>{'; '.join(parts)}</sup>" if parts else name
-
-
-def reliability_figure(
-    cal: Mapping[str, Any] | None,
-    before: Mapping[str, Any] | None = None,
-    before_name: str = "network alone (no gate, no head)",
-    title: str = "reliability of p(edge)",
-) -> go.Figure:
-    """Reliability diagram of the general model's p(edge): per bin of p, the mean p vs the observed edge frequency.
-
-    Points on the diagonal are calibrated (of the pairs given p = 0.3, 30 % are edges). Grey bars: pairs per bin
-    (right axis). ``cal``: a calibration block, ``{"reliability": [{"bin", "count", "mean_p", "edge_frequency"}]}``;
-    ``before``: the same pairs read another way, by default by the network alone, without its evidence gate and
-    confidence head (a second, dotted line named ``before_name``).
-    """
-    bins = [b for b in (cal or {}).get("reliability") or [] if b.get("count")]
-    if not bins:
-        return empty_figure(title)
-    fig = make_subplots(specs=[[{"secondary_y": True}]])
-    centre = [(b["bin"][0] + b["bin"][1]) / 2 for b in bins]
-    width = [b["bin"][1] - b["bin"][0] for b in bins]
-    counts = [b["count"] for b in bins]
-    bars = go.Bar(x=centre, y=counts, width=width, name="pairs per bin", marker={"color": "#7f7f7f"}, opacity=0.25)
-    fig.add_trace(bars.update(hovertemplate="%{y} pairs<extra></extra>"), secondary_y=True)
-    diagonal = go.Scatter(x=[0, 1], y=[0, 1], mode="lines", name="calibrated", line={"color": "black", "dash": "dash"})
-    fig.add_trace(diagonal.update(hoverinfo="skip"), secondary_y=False)
-    points = go.Scatter(
-        x=[b["mean_p"] for b in bins],
-        y=[b["edge_frequency"] for b in bins],
-        mode="lines+markers",
-        name="general model (as shipped)" if before else "general model",
-        line={"color": COLORS["general"]},
-        customdata=[[b["bin"][0], b["bin"][1], b["count"]] for b in bins],
-        hovertemplate="p(edge) in [%{customdata[0]:.1f}, %{customdata[1]:.1f}): %{customdata[2]} pairs<br>"
-        "mean p %{x:.3f}<br>edge frequency %{y:.3f}<extra></extra>",
-    )
-    fig.add_trace(points, secondary_y=False)
-    old = [b for b in (before or {}).get("reliability") or [] if b.get("count")]
-    if old:
-        acc = _acc(before or {}, "accuracy")
-        name = before_name + (f", accuracy {acc:.3f}" if acc is not None else "")
-        fig.add_trace(go.Scatter(x=[b["mean_p"] for b in old], y=[b["edge_frequency"] for b in old],
-                                 mode="lines+markers", name=name, line={"color": COLORS["general"], "dash": "dot"},
-                                 opacity=0.6), secondary_y=False)  # fmt: skip
-    fig.update_xaxes(title_text="predicted p(edge), mean in bin", range=[0, 1])
-    fig.update_yaxes(title_text="observed edge frequency", range=[0, 1.02], secondary_y=False)
-    fig.update_yaxes(title_text="pairs", showgrid=False, rangemode="tozero", secondary_y=True)
-    return fig.update_layout(title=_calibration_title(title, cal or {}), **LAYOUT | TWO_LINES)
-
-
-def replica_temperature_figure(doc: Mapping[str, Any] | None) -> go.Figure:
-    """Reliability before and after the confidence head's temperature on replica data beyond L = 12, from
-    ``benchmarks/replica_calibration.py``'s document (held-out lattices): "after" solid, "before" dotted."""
-    doc = doc or {}
-    t = doc.get("shipped_temperature")
-    title = "replica data, L > 12: reliability with the head's temperature" + (f" {t:g}" if t else "")
-    return reliability_figure(doc.get("calibration_after"), doc.get("calibration_before"),
-                              before_name="without the temperature", title=title)  # fmt: skip
-
-
-def replica_temperature_text(doc: Mapping[str, Any]) -> str:
-    """One caption for ``replica_temperature_figure``: where the numbers come from and what changed."""
-    checks = doc.get("checks") or {}
-    before, after = checks.get("before") or {}, checks.get("after") or {}
-    parts = [
-        f"Held-out replica lattices (seed {doc.get('seed')}, `python benchmarks/replica_calibration.py`): beyond"
-        " L = 12 the confidence head reads a local search it was not trained on, and its logits are divided by a"
-        f" temperature fitted on these pairs ({doc.get('fitted_temperature', float('nan')):.2f}; shipped"
-        f" {doc.get('shipped_temperature')}). Every answer stays the same; only the confidence changes."
-    ]
-    if "nll_before" in doc and "nll_after" in doc:
-        parts.append(f"Negative log-likelihood per pair {doc['nll_before']:.3f} -> {doc['nll_after']:.3f}.")
-    if before.get("cells_with_20_wrong"):
-        parts.append(
-            f"Cells with at most 20 % of their wrong pairs at S < 0.1: {before.get('confident_ok')} ->"
-            f" {after.get('confident_ok')} of {before['cells_with_20_wrong']}."
-        )
-    return " ".join(parts)
-
-
-def coverage_accuracy_figure(cal: Mapping[str, Any] | None) -> go.Figure:
-    """Coverage eta and accuracy gamma of the kept pairs (entropy S < S_c) vs S_c (``curves.coverage_figure``), with
-    the trivial "no edge" accuracy of the same pairs. ``cal["coverage"]``: thresholds, coverage, accuracy lists."""
-    curve = (cal or {}).get("coverage") or {}
-    if not curve.get("thresholds"):
-        return empty_figure("coverage and accuracy vs S_c")
-    fig = coverage_figure(curve)
-    fig.update_traces(mode="lines+markers")
-    add_trivial(fig, calibration_trivial(cal or {}))
-    fig.update_xaxes(range=[0, max(LN2, *curve["thresholds"]) * 1.02])
-    title = _calibration_title("coverage η and accuracy γ vs S_c (entropy S < S_c kept)", cal or {})
-    return fig.update_layout(title=title, **LAYOUT | TWO_LINES)

@@ -1,6 +1,7 @@
 """What every results figure shares: colours, line styles, the layout, the trivial-accuracy line, an empty figure.
 
-The figure modules of sweep documents (``sweeps``, ``general``) import it; it imports nothing of the package.
+The figure modules of sweep documents (``sweeps``, ``general``, ``calibration``) import it; it imports nothing of
+the package.
 """
 
 from __future__ import annotations
@@ -18,6 +19,14 @@ TRIVIAL = {"color": "#7f7f7f", "dash": "dash", "width": 1}
 BASELINE = {"color": "black", "dash": "dot", "width": 1.5}
 STAR = {"symbol": "star", "size": 14, "line": {"color": "black", "width": 1}}
 LAYOUT = {"margin": {"l": 10, "r": 10, "t": 50, "b": 40}, "legend": {"orientation": "h", "y": -0.2}, "height": 420}
+TWO_LINES = {"margin": {**LAYOUT["margin"], "t": 80}}  # room for a title with a <sup> second line
+
+
+def stored_number(row: Mapping[str, Any], key: str) -> float | None:
+    """A finite number stored under ``key`` (None when the method did not run in that cell, or it is not one)."""
+    v = row.get(key)
+    ok = isinstance(v, (int, float)) and not isinstance(v, bool) and math.isfinite(v)
+    return float(v) if ok else None
 
 
 def results(doc: Doc, stage: int | None = None) -> list[dict[str, Any]]:

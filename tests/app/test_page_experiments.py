@@ -17,7 +17,8 @@ from isingviz.jobs.manager import Cost
 from tests.app.visiting import arrive
 from tests.experiments.test_sweeps import DATA, NET
 from tests.experiments.test_sweeps import TINY as SWEEP_TINY
-from tests.figures.test_general import general_doc, tempered_doc
+from tests.figures.test_calibration import tempered_doc
+from tests.figures.test_general import general_doc
 from ui import visitor
 
 PAGE = str(Path(__file__).resolve().parents[2] / "views" / "6_Experiments.py")
