@@ -24,7 +24,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 from isingviz.experiments.unseen import evaluation_set  # noqa: E402
-from isingviz.methods.general import General  # noqa: E402
+from isingviz.methods.general import General, answer_counts  # noqa: E402
 from isingviz.methods.posterior import POSTERIOR_MAX_L, exact_posterior  # noqa: E402
 
 CASES = {"informative": (5.0, 0.0), "information_free": (50.0, 1e-2)}
@@ -52,10 +52,9 @@ def main() -> None:
             X, _ = evaluation_set(L, T, noise, a.n, 1000)
             net_ms = ms_per_instance(lambda x, T=T: alone.predict_proba(x, T=T, tau=0.1), X, a.repeats)
             ms = ms_per_instance(lambda x, T=T: shipped.predict_proba(x, T=T, tau=0.1), X, a.repeats)
-            answers = shipped.results_["answered_by"]
             row = {"L": L, "case": case, "T": T, "noise": noise, "network_ms": round(net_ms, 2),
                    "shipped_ms": round(ms, 2), "kept": sum(shipped.results_["supported"]), "n": a.n,
-                   "answered_by": {k: answers.count(k) for k in sorted(set(answers))}}  # fmt: skip
+                   "answered_by": answer_counts(shipped.results_["answered_by"])}  # fmt: skip
             if L <= POSTERIOR_MAX_L:
                 row["posterior_ms"] = round(ms_per_instance(lambda x, T=T: exact_posterior(x, T, 0.1), X, a.repeats), 2)
             rows.append(row)

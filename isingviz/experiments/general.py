@@ -29,7 +29,7 @@ from typing import Any
 from ..config import REPO_ROOT
 from ..learn.networks import n_parameters
 from ..learn.store import load_model
-from ..methods.general import ANSWERS
+from ..methods.general import ANSWERS, answer_counts
 from .runner import Inputs, add_blob
 from .unseen import (
     METHODS,
@@ -152,7 +152,7 @@ def task_general(cfg: dict[str, Any], inputs: Inputs) -> dict[str, Any]:
             row.setdefault("checks", {})[name] = cell_checks(row, name)
     if "general" in row:
         answers = methods["general"](L).results_.get("answered_by", [])
-        row["answered_by"] = {a: answers.count(a) for a in ANSWERS if a in answers}
+        row["answered_by"] = answer_counts(answers)
     return row
 
 

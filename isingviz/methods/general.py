@@ -37,6 +37,12 @@ REPLICA_TEMPERATURE = 3.9
 ANSWERS = ("network", "head", "exact posterior", "prior posterior", "no coupling")
 
 
+def answer_counts(answers: list[str]) -> dict[str, int]:
+    """How many instances each part answered (``results_["answered_by"]``), in ``ANSWERS`` order, parts that
+    answered none left out."""
+    return {a: answers.count(a) for a in ANSWERS if a in answers}
+
+
 def shipped_general_path() -> Path:
     """Where the shipped general model lives: ``ISINGVIZ_MODELS`` (default ``models/``) / general.safetensors."""
     return models_dir() / "general.safetensors"
