@@ -25,6 +25,7 @@ from ..learn.model_config import ModelConfig
 from ..learn.networks import build_model, n_parameters
 from ..learn.train import TrainConfig, default_threads
 from ..methods.posterior import POSTERIOR_MAX_L
+from ..methods.symmetric import CLEAN_FIT_MIN_L
 from .manager import Cost
 
 PROBE_INSTANCES = 128  # instances of the rate probe (one epoch of the default CNN: ~0.04 s on the reference machine)
@@ -111,11 +112,15 @@ def sweep_cost(doc: Mapping[str, Any] | None) -> Cost:
 # instance falling back on the evidence gate's prior posterior (results/bench_gate.json: 3.1, 24 and 264 ms at
 # L = 12, 32, 64): 5.3 ms (L / 12)^2.6 stays above it. Up to L = 12 the exact posterior runs on every instance
 # besides: a fixed part and one that doubles with each spin, POSTERIOR_SECONDS (results/bench_gate.json: as shipped
-# 6.5, 12.4 and 45.5 ms at L = 8, 10, 12, the bound 7.7, 16.7 and 54). Scaled by this machine's measured rate.
+# 6.5, 12.4 and 45.5 ms at L = 8, 10, 12, the bound 7.7, 16.7 and 54). From L = 20 a clean instance whose answer
+# does not reproduce it gets the symmetric inversion's least squares besides (``methods.symmetric``; one core:
+# 0.11, 0.42 and 2.2 s at L = 32, 48, 64): SYMMETRIC_SECONDS, 2.2 s (L / 64)^4.5 stays above it. Scaled by this
+# machine's measured rate.
 CNN_RATE_REFERENCE = 2.7e-4  # cnn_rate on the reference machine (bench_train: 25,000 x 14 epochs in 104.5 s)
 PREDICT_SECONDS = {"general": (0.0053, 12, 2.6), "cnn": (0.0002, 12, 1.0)}  # (seconds at L0, L0, exponent in L/L0)
 BINARY_EXHAUSTIVE_MAX_L = 14
 POSTERIOR_SECONDS = (0.004, 0.045)  # the exact posterior: per instance, plus at L = 12 (2^11 sets per spin, two kinds)
+SYMMETRIC_SECONDS = (2.2, 64, 4.5)  # the symmetric inversion: (seconds at L0, L0, exponent in L/L0)
 
 
 def speed_factor() -> float:
@@ -140,4 +145,7 @@ def predict_seconds(method: str, L: int, n: int) -> float:
         if method == "general" and L <= POSTERIOR_MAX_L:
             fixed, at_12 = POSTERIOR_SECONDS
             per += fixed + at_12 * (L / 12) * 2.0 ** (L - 12)
+        elif method == "general" and L >= CLEAN_FIT_MIN_L:
+            at, L0, power = SYMMETRIC_SECONDS
+            per += at * (L / L0) ** power
     return per * n * speed_factor()

@@ -23,6 +23,7 @@ from ..threads import torch_threads
 from . import evidence
 from .base import Reconstructor
 from .posterior import POSTERIOR_MAX_L, exact_posterior
+from .symmetric import CLEAN_FIT_MIN_L, clean_answer
 from .twins import merge_twins, twin_groups, unresolved_pairs
 
 # replica data whose no-coupling test (``heatbath.no_coupling_pvalue``) has a p-value above this: "no edge", unsure
@@ -34,7 +35,7 @@ DENSE = 0.6
 # decoder (the head's training range) the head reads a local search's single-flip marginals, surer than they should
 # be; fitted by the negative log-likelihood on held-out lattices (benchmarks/replica_calibration.py)
 REPLICA_TEMPERATURE = 3.9
-ANSWERS = ("network", "head", "exact posterior", "prior posterior", "no coupling")
+ANSWERS = ("network", "head", "exact posterior", "symmetric inversion", "prior posterior", "no coupling")
 
 
 def answer_counts(answers: list[str]) -> dict[str, int]:
@@ -94,7 +95,13 @@ class General(Reconstructor):
     (``isingviz.methods.posterior``: every neighbour set, the density and the kind of noise learnt from the
     instance) takes the fallback's place, and also answers where it finds the lattice dense (density >= ``DENSE``
     = 0.6, ``dense`` sets it: complete lattices, 1.000 where the network read 0.2-0.8), within [0.05, 0.95]
-    (``posterior=False``: the prior posterior at every L, as the previous release); pairs inside a group of
+    (``posterior=False``: the prior posterior at every L, as the previous release). From L = 20
+    (``symmetric.CLEAN_FIT_MIN_L``), on an instance
+    without observation noise (``isingviz.methods.symmetric``: Eq. 1 holds to float precision), the symmetric
+    inversion, a least-squares fit of all rows at once with A_ij = A_ji, replaces an answer that does not
+    reproduce the instance where it finds a dense lattice or reproduces the instance better (dense random
+    lattices at L 32-64, which the network reads below the row-wise inversion; ``clean_fit=False``: never).
+    Pairs inside a group of
     three or more twins stay within
     [0.05, 0.95] (which twin is whose neighbour, Eq. 1 cannot tell). Told ``replicas=R`` (heat-bath
     replica means), a model with a confidence head (``isingviz.learn.general.head``) corrects its logits with it,
@@ -131,6 +138,7 @@ class General(Reconstructor):
         posterior: bool = True,
         dense: float = DENSE,
         replica_temperature: float = REPLICA_TEMPERATURE,
+        clean_fit: bool = True,
     ) -> None:
         self.model = as_general_net(model)
         if not 0.0 < dense <= 1.0:
@@ -142,17 +150,18 @@ class General(Reconstructor):
         self.threads, self.batch, self.rounds, self.use_head = threads, batch, rounds, bool(use_head)
         self.gate, self.posterior, self.dense = bool(gate), bool(posterior), float(dense)
         self.replica_temperature = float(replica_temperature)
+        self.clean_fit = bool(clean_fit)
 
     def __repr__(self) -> str:
         return (f"General(threads={self.threads!r}, rounds={self.rounds!r}, use_head={self.use_head!r},"
                 f" gate={self.gate!r}, posterior={self.posterior!r}, dense={self.dense!r},"
-                f" replica_temperature={self.replica_temperature!r})")  # fmt: skip
+                f" replica_temperature={self.replica_temperature!r}, clean_fit={self.clean_fit!r})")  # fmt: skip
 
     def _fit(self, x: np.ndarray, know: dict[str, Any]) -> tuple[np.ndarray, np.ndarray]:
         p1, supported, answers = _edge_proba(
             self.model, x, know["T"], know["tau"], threads=self.threads, batch=self.batch, rounds=self.rounds,
             replicas=know.get("replicas"), use_head=self.use_head, gate=self.gate, posterior=self.posterior,
-            dense=self.dense, replica_temperature=self.replica_temperature,
+            dense=self.dense, replica_temperature=self.replica_temperature, clean_fit=self.clean_fit,
         )  # fmt: skip
         if supported is not None:
             self.results_["supported"] = supported.tolist()  # False: the gate's fallback, or "no coupling"
@@ -205,6 +214,7 @@ def _edge_proba(
     posterior: bool = True,
     dense: float = DENSE,
     replica_temperature: float = REPLICA_TEMPERATURE,
+    clean_fit: bool = True,
 ) -> tuple[np.ndarray, np.ndarray | None, list[str] | None]:
     """``predict_edge_proba``; with ``gate``, per instance whether the gate kept the network's (Eq. 1) or the head's
     (replicas) answer, and which part answered (one of ``ANSWERS``); None without ``gate``. ``threads`` holds for
@@ -213,7 +223,9 @@ def _edge_proba(
     if x.ndim != 3:
         raise ValueError(f"instances must have shape (B, L, M), got {x.shape}")
     with torch_threads(threads):
-        return _answer(model, x, T, tau, batch, rounds, replicas, use_head, gate, posterior, dense, replica_temperature)
+        return _answer(
+            model, x, T, tau, batch, rounds, replicas, use_head, gate, posterior, dense, replica_temperature, clean_fit
+        )
 
 
 def _answer(
@@ -229,6 +241,7 @@ def _answer(
     posterior: bool,
     dense: float,
     replica_temperature: float,
+    clean_fit: bool,
 ) -> tuple[np.ndarray, np.ndarray | None, list[str] | None]:
     """``_edge_proba``'s work, at the thread count it set."""
     T_arr = np.broadcast_to(np.asarray(T, dtype=np.float64), (x.shape[0],))
@@ -272,4 +285,7 @@ def _answer(
         use = ~kept | (post.density >= dense)
         p[use] = np.clip(post.p_edge[use], cap, 1.0 - cap)
         answers[use] = "exact posterior"
+    elif clean_fit and x.shape[1] >= CLEAN_FIT_MIN_L:
+        p, use = clean_answer(x, T_arr, tau, p, cap)
+        answers[use] = "symmetric inversion"
     return np.where(unresolved_pairs(groups), np.clip(p, cap, 1.0 - cap), p), kept, answers.tolist()

@@ -1,0 +1,86 @@
+"""The clean-instance test and the symmetric inversion (isingviz.methods.symmetric)."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from isingviz.dynamics import simulate
+from isingviz.experiments.unseen import evaluation_set
+from isingviz.lattice import adjacency_to_pairs, make_lattice
+from isingviz.methods.general import General
+from isingviz.methods.physics import Inversion
+from isingviz.methods.symmetric import (
+    CLEAN_FIT_MIN_L,
+    EXACT_RMS,
+    answer_rms,
+    clean_answer,
+    symmetric_fit,
+    symmetric_system,
+)
+
+
+@settings(max_examples=20, deadline=None)
+@given(L=st.integers(3, 9), T=st.sampled_from([1.0, 5.0, 50.0]), seed=st.integers(0, 10_000))
+def test_the_true_couplings_solve_the_system_of_a_clean_instance(L, T, seed):
+    rng = np.random.default_rng(seed)
+    A = make_lattice("random", L, rng, n_edges=L)
+    x = simulate(A, rng.choice([-1.0, 1.0], (1, L)), T, 0.1, 20)[0]
+    design, y = symmetric_system(x, T, 0.1)
+    assert design.shape == (L * 19, L * (L - 1) // 2) and y.shape == (L * 19,)
+    assert np.abs(design @ adjacency_to_pairs(A) - y).max() < 1e-8 * T
+    assert answer_rms(x[None], T, 0.1, adjacency_to_pairs(A)[None])[0] < EXACT_RMS
+
+
+def test_clean_instances_are_told_from_noisy_ones():
+    clean, _ = evaluation_set(24, 5.0, 0.0, 3, seed=2000)
+    fit = symmetric_fit(clean, 5.0, 0.1)
+    assert fit.clean.all() and (fit.rms < 1e-11).all() and (fit.spare >= 10).all()
+    for T, noise in [(5.0, 1e-5), (50.0, 1e-3), (0.4, 1e-3)]:
+        noisy, _ = evaluation_set(24, T, noise, 3, seed=2000)
+        fit = symmetric_fit(noisy, T, 0.1)
+        assert not fit.clean.any(), (T, noise)
+    skipped = symmetric_fit(noisy, 0.4, 0.1)  # saturated steps pushed past |r| = 1: noisy without a fit
+    assert np.isnan(skipped.w).all() and np.isinf(skipped.rms).all()
+
+
+def test_the_symmetric_fit_reads_dense_clean_lattices_better_than_the_row_wise_inversion():
+    X, y = evaluation_set(48, 5.0, 0.0, 3, seed=2000)  # random lattices, 35 % of pairs coupled; rows of 47
+    fit = symmetric_fit(X, 5.0, 0.1)  # unknowns from 49 steps, the pairs of 1,128 from 2,352
+    rows = Inversion().predict(X, T=5.0, tau=0.1)
+    assert ((fit.w > 0.5) == y).mean() > (rows == y).mean() + 0.01  # measured on 4: 0.912 against 0.889
+
+
+def test_an_exact_answer_stands_and_a_worse_dense_one_is_replaced():
+    X, y = evaluation_set(32, 1.0, 0.0, 2, seed=2000)
+    truth = y.astype(float)
+    p, used = clean_answer(X, 1.0, 0.1, np.clip(truth, 0.01, 0.99), cap=0.05)
+    assert not used.any() and np.array_equal(p, np.clip(truth, 0.01, 0.99))  # it reproduces the instance: kept
+    empty = np.full_like(truth, 0.2)  # "no edge" everywhere: it does not reproduce a dense lattice
+    p, used = clean_answer(X, 1.0, 0.1, empty, cap=0.05)
+    assert used.all() and p.min() >= 0.05 and p.max() <= 0.95
+    assert ((p > 0.5) == y).mean() > 0.8
+    noisy, _ = evaluation_set(32, 50.0, 1e-3, 2, seed=2000)
+    p, used = clean_answer(noisy, 50.0, 0.1, empty, cap=0.05)
+    assert not used.any() and np.array_equal(p, empty)  # noisy instances: never
+
+
+def test_the_general_model_answers_dense_clean_instances_with_the_symmetric_fit():
+    X, y = evaluation_set(32, 50.0, 0.0, 3, seed=2000)
+    gm = General()
+    p = gm.predict_proba(X, T=50.0, tau=0.1)[..., 1]
+    assert "symmetric inversion" in gm.results_["answered_by"]
+    off = General(clean_fit=False)
+    q = off.predict_proba(X, T=50.0, tau=0.1)[..., 1]
+    assert "symmetric inversion" not in off.results_["answered_by"]
+    assert ((p > 0.5) == y).mean() > ((q > 0.5) == y).mean()  # measured: 0.874 against 0.835 on ten lattices
+    small, _ = evaluation_set(CLEAN_FIT_MIN_L - 4, 50.0, 0.0, 2, seed=2000)  # below CLEAN_FIT_MIN_L: the network
+    gm.predict_proba(small, T=50.0, tau=0.1)
+    assert "symmetric inversion" not in gm.results_["answered_by"]
+
+
+def test_bad_instances_are_refused():
+    with pytest.raises(ValueError, match="instances must have shape"):
+        symmetric_fit(np.zeros((4, 5)), 1.0, 0.1)
