@@ -87,7 +87,7 @@ def symmetric_fit(x: np.ndarray, T: Any, tau: float) -> SymmetricFit:
 # well or better (held-out L = 16: random T = 0.4 0.988 against 0.972 with the fit, grid T = 5 0.872 against 0.853)
 CLEAN_FIT_MIN_L = 20
 EXACT_RMS = 1e-10  # an answer whose one-step rms error is at most this reproduces a clean instance exactly
-DENSE_FIT = 0.25  # the symmetric fit finds at least this density: a dense lattice, where it reads better than the network
+DENSE_FIT = 0.25  # the fit finds at least this density: a dense lattice, where it reads better than the network
 
 
 def answer_rms(x: np.ndarray, T: Any, tau: float, pairs: np.ndarray) -> np.ndarray:
@@ -104,9 +104,7 @@ def answer_rms(x: np.ndarray, T: Any, tau: float, pairs: np.ndarray) -> np.ndarr
     return np.sqrt((d**2).mean(axis=(1, 2)))
 
 
-def clean_answer(
-    x: np.ndarray, T: Any, tau: float, p_edge: np.ndarray, cap: float
-) -> tuple[np.ndarray, np.ndarray]:
+def clean_answer(x: np.ndarray, T: Any, tau: float, p_edge: np.ndarray, cap: float) -> tuple[np.ndarray, np.ndarray]:
     """On clean instances (``symmetric_fit``), the symmetric inversion replaces an answer p_edge (B, K) that does
     not reproduce the instance (one-step rms above ``EXACT_RMS``) where it finds a dense lattice (density >=
     ``DENSE_FIT``) or reproduces the instance better; its p(edge) is the fitted coupling within [cap, 1 - cap].
