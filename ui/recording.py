@@ -19,6 +19,7 @@ from isingviz.recordings import read_recording
 from ui.widgets import (
     NO_COUPLING_NOTE,
     POSTERIOR_NOTE,
+    SYMMETRIC_NOTE,
     T_VALUES,
     TRUST_NOTE,
     UNSUPPORTED_NOTE,
@@ -96,6 +97,8 @@ def recording_panel() -> None:
     rows = edge_rows(rec, L)
     if rec.results.get("answered_by") == ["exact posterior"]:
         st.info(POSTERIOR_NOTE)
+    elif rec.results.get("answered_by") == ["symmetric inversion"]:
+        st.info(SYMMETRIC_NOTE)
     elif rec.results.get("supported") == [False]:
         st.info(NO_COUPLING_NOTE if R else UNSUPPORTED_NOTE)
     _draw(rows, L, M, B, method, T, tau, upload.name, index, R)

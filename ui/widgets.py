@@ -190,6 +190,12 @@ POSTERIOR_NOTE = (
     " or it looks dense (density 0.6 or more), where the network, trained on sparse lattices, is out of its depth."
     " No pair of this answer has an entropy below 0.2."
 )
+SYMMETRIC_NOTE = (
+    "Answered by the symmetric inversion of Eq. 1: this recording has no observation noise (every step follows"
+    " Eq. 1 to float precision), and a least-squares fit of all spins at once, with each coupling shared by its two"
+    " spins, reproduces it better than the network's answer or finds a dense lattice, where the network, trained on"
+    " sparse lattices, reads less. p(edge) is the fitted coupling, within 0.05 to 0.95."
+)
 NO_COUPLING_NOTE = (
     "This recording of replica means cannot be told from spins without any coupling (a regression test of each"
     " spin's steps on the others' states, p > 0.01): what is shown is \"no edge\" everywhere, each pair's p(edge)"

@@ -13,7 +13,7 @@ from streamlit.testing.v1 import AppTest
 import ui.state
 from isingviz.dynamics import simulate
 from isingviz.lattice import adjacency_to_pairs, random_lattice
-from ui.widgets import NO_COUPLING_NOTE, POSTERIOR_NOTE, UNSUPPORTED_NOTE
+from ui.widgets import NO_COUPLING_NOTE, POSTERIOR_NOTE, SYMMETRIC_NOTE, UNSUPPORTED_NOTE
 
 PAGE = str(Path(__file__).resolve().parents[2] / "views" / "4_Predict.py")
 
@@ -120,3 +120,15 @@ def test_a_recording_without_evidence_for_the_network_says_who_answered():
     at.select_slider(key="rec_T").set_value(1.0).run()
     notes = [i.value for i in at.info]
     assert not at.exception and UNSUPPORTED_NOTE not in notes and POSTERIOR_NOTE not in notes
+
+
+def test_a_clean_dense_recording_says_the_symmetric_inversion_answered():
+    rng = np.random.default_rng(11)
+    A = random_lattice(24, 100, seed=5)  # 36 % of the pairs coupled: dense, beyond the network's sparse families
+    X = simulate(A, rng.choice([-1.0, 1.0], (1, 24)), T=50.0, tau=0.1, M=50)[0]
+    data = "\n".join(",".join(repr(float(v)) for v in row) for row in X).encode()
+    at = upload(page(), "dense.csv", data)
+    at.select_slider(key="rec_T").set_value(50.0).run()
+    assert not at.exception and not at.error, [e.value for e in at.error]
+    notes = [i.value for i in at.info]
+    assert SYMMETRIC_NOTE in notes and UNSUPPORTED_NOTE not in notes and POSTERIOR_NOTE not in notes
