@@ -1,4 +1,4 @@
-"""What the held-out benchmarks share (posterior_choice.py, replica_calibration.py, clean_fit.py): their command-line cells.
+"""What the held-out benchmarks share (posterior_choice, replica_calibration, clean_fit): their command-line cells.
 
 Each draws unseen lattices per (family, L, T, ...) cell from seed 2000, not the general sweep's 1000, so that
 choosing a rule on them does not tune on the sweep's cells. Run from a benchmark script: this folder is then on
