@@ -23,7 +23,7 @@ from ..threads import torch_threads
 from . import evidence
 from .base import Reconstructor
 from .posterior import POSTERIOR_MAX_L, exact_posterior
-from .symmetric import CLEAN_FIT_MIN_L, clean_answer
+from .symmetric import CLEAN_FIT_MIN_L, clean_answer, temper_inexact
 from .twins import merge_twins, twin_groups, unresolved_pairs
 
 # replica data whose no-coupling test (``heatbath.no_coupling_pvalue``) has a p-value above this: "no edge", unsure
@@ -100,7 +100,10 @@ class General(Reconstructor):
     without observation noise (``isingviz.methods.symmetric``: Eq. 1 holds to float precision), the symmetric
     inversion, a least-squares fit of all rows at once with A_ij = A_ji, replaces an answer that does not
     reproduce the instance where it finds a dense lattice or reproduces the instance better (dense random
-    lattices at L 32-64, which the network reads below the row-wise inversion; ``clean_fit=False``: never).
+    lattices at L 32-64, which the network reads below the row-wise inversion); at every L, on an instance that
+    some rows of the answer reproduce exactly (clean: noise leaves no row exact), pairs whose two rows it does not
+    reproduce stay within [0.05, 0.95] (``symmetric.temper_inexact``: where the answer is wrong, it is not sure).
+    ``clean_fit=False``: neither.
     Pairs inside a group of
     three or more twins stay within
     [0.05, 0.95] (which twin is whose neighbour, Eq. 1 cannot tell). Told ``replicas=R`` (heat-bath
@@ -288,4 +291,6 @@ def _answer(
     elif clean_fit and x.shape[1] >= CLEAN_FIT_MIN_L:
         p, use = clean_answer(x, T_arr, tau, p, cap)
         answers[use] = "symmetric inversion"
+    if clean_fit:  # a clean instance's pairs that its answer leaves unexplained: never sure
+        p, _ = temper_inexact(x, T_arr, tau, p, cap)
     return np.where(unresolved_pairs(groups), np.clip(p, cap, 1.0 - cap), p), kept, answers.tolist()

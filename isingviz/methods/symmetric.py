@@ -90,9 +90,9 @@ EXACT_RMS = 1e-10  # an answer whose one-step rms error is at most this reproduc
 DENSE_FIT = 0.25  # the fit finds at least this density: a dense lattice, where it reads better than the network
 
 
-def answer_rms(x: np.ndarray, T: Any, tau: float, pairs: np.ndarray) -> np.ndarray:
-    """How far 0/1 pair answers (B, K) are from reproducing instances x (B, L, M) by Eq. 1: the rms over spins
-    and steps of r_i(m) - tanh(sum_j A_ij s_j(m) / T), (B,)."""
+def row_rms(x: np.ndarray, T: Any, tau: float, pairs: np.ndarray) -> np.ndarray:
+    """How far 0/1 pair answers (B, K) are from reproducing each spin of instances x (B, L, M) by Eq. 1: per spin,
+    the rms over steps of r_i(m) - tanh(sum_j A_ij s_j(m) / T), (B, L)."""
     B, L, _ = x.shape
     iu, ju = np.triu_indices(L, 1)
     A = np.zeros((B, L, L))
@@ -101,7 +101,30 @@ def answer_rms(x: np.ndarray, T: Any, tau: float, pairs: np.ndarray) -> np.ndarr
     T_arr = np.broadcast_to(np.asarray(T, dtype=np.float64), (B,))
     fields = np.einsum("bij,bjm->bim", A, x[:, :, :-1]) / T_arr[:, None, None]
     d = np.tanh(fields) - increments(x, tau)
-    return np.sqrt((d**2).mean(axis=(1, 2)))
+    return np.sqrt((d**2).mean(axis=2))
+
+
+def answer_rms(x: np.ndarray, T: Any, tau: float, pairs: np.ndarray) -> np.ndarray:
+    """The same over all spins and steps, (B,)."""
+    return np.sqrt((row_rms(x, T, tau, pairs) ** 2).mean(axis=1))
+
+
+def temper_inexact(x: np.ndarray, T: Any, tau: float, p_edge: np.ndarray, cap: float) -> tuple[np.ndarray, np.ndarray]:
+    """Keep within [cap, 1 - cap] the pairs of an answer p_edge (B, K) that both of their spins' rows fail to
+    reproduce (row rms above ``EXACT_RMS``), on instances where some other row is reproduced exactly. Observation
+    noise leaves no row exact, so such an instance is clean, and its answer is wrong somewhere in the rows it
+    misses: a wrong pair (i, j) spoils rows i and j both. The argmax is kept; only confidence goes. Measured on
+    clean held-out ring, grid and small-world cells at L 12-32 (seed 2000, 10 lattices each): the share of wrong
+    pairs with S < 0.1 fell from up to 0.33 to at most 0.08 in all but 4 of 38 cells, while 0-36 % of the pairs
+    were touched (grid L = 32, T = 50: 0.06 -> 0.00, 14 %; ring L = 24, T = 50: 0.33 -> 0.00, 0.6 %).
+
+    Returns the pair probabilities (B, K) and how many pairs of each instance were tempered (B,).
+    """
+    B, L, _ = x.shape
+    exact = row_rms(x, T, tau, (np.asarray(p_edge) > 0.5).astype(np.float64)) <= EXACT_RMS  # (B, L)
+    iu, ju = np.triu_indices(L, 1)
+    suspect = ~exact[:, iu] & ~exact[:, ju] & exact.any(axis=1, keepdims=True)  # (B, K)
+    return np.where(suspect, np.clip(p_edge, cap, 1.0 - cap), p_edge), suspect.sum(axis=1)
 
 
 def clean_answer(x: np.ndarray, T: Any, tau: float, p_edge: np.ndarray, cap: float) -> tuple[np.ndarray, np.ndarray]:

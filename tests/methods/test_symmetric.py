@@ -19,6 +19,7 @@ from isingviz.methods.symmetric import (
     clean_answer,
     symmetric_fit,
     symmetric_system,
+    temper_inexact,
 )
 
 
@@ -84,3 +85,19 @@ def test_the_general_model_answers_dense_clean_instances_with_the_symmetric_fit(
 def test_bad_instances_are_refused():
     with pytest.raises(ValueError, match="instances must have shape"):
         symmetric_fit(np.zeros((4, 5)), 1.0, 0.1)
+
+
+def test_pairs_a_clean_answer_leaves_unexplained_are_tempered_and_no_others():
+    X, y = evaluation_set(16, 5.0, 0.0, 2, seed=2000, family="ring")
+    sure = np.where(y == 1, 0.99, 0.01)
+    p, n = temper_inexact(X, 5.0, 0.1, sure, cap=0.05)
+    assert np.array_equal(p, sure) and (n == 0).all()  # the truth explains every row
+    wrong = sure.copy()
+    k = int(np.flatnonzero(y[0] == 1)[0])
+    wrong[0, k] = 0.01  # one edge missed: its two spins' rows are no longer explained
+    p, n = temper_inexact(X, 5.0, 0.1, wrong, cap=0.05)
+    assert p[0, k] == 0.05 and np.array_equal(p > 0.5, wrong > 0.5)  # unsure, same answer
+    assert n[0] == 1 and n[1] == 0 and np.array_equal(p[1], wrong[1])
+    noisy, _ = evaluation_set(16, 5.0, 1e-3, 2, seed=2000, family="ring")
+    p, n = temper_inexact(noisy, 5.0, 0.1, wrong, cap=0.05)
+    assert (n == 0).all() and np.array_equal(p, wrong)  # noise leaves no row exact: nothing is known to be wrong
