@@ -1,7 +1,7 @@
 """The general model with and without its clean-instance parts (the symmetric inversion, the tempering of pairs its
 answer does not explain), on held-out lattices.
 
-    python benchmarks/clean_fit.py [--n 10] [--Ls 16,24,32,48] [--Ts 0.4,1,5,10,50] [--noises 0]
+    python benchmarks/clean_fit.py [--n 10] [--Ls 12,16,24,32] [--Ts 0.4,1,5,10,50] [--noises 0]
         [--families all] [--seed 2000] [--workers 2] > results/clean_fit.json
 
 Every (family, L, T, noise) cell draws ``n`` unseen lattices, one Eq. 1 instance each (tau 0.1, M 50), from
@@ -73,7 +73,7 @@ def cell(args: tuple[str, int, float, float, int, int]) -> dict[str, Any]:
 
 
 def main() -> None:
-    ap = parser(__doc__, n=10, Ls="16,24,32,48", Ts="0.4,1,5,10,50")
+    ap = parser(__doc__, n=10, Ls="12,16,24,32", Ts="0.4,1,5,10,50")
     ap.add_argument("--noises", default="0")
     a = ap.parse_args()
     names = families(a.families)

@@ -101,6 +101,6 @@ def run(a: argparse.Namespace) -> int:
     }
     if "supported" in rec.results:  # the general model's gate: False = its fallback, or "no coupling" (R)
         summary["supported_by_the_recording"] = rec.results["supported"][0]
-        summary["answered_by"] = rec.results["answered_by"][0]  # network, head, exact or prior posterior, no coupling
+        summary["answered_by"] = rec.results["answered_by"][0]  # one of methods.general.ANSWERS
     print(json.dumps(summary, allow_nan=False))
     return 0
