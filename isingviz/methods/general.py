@@ -96,19 +96,16 @@ class General(Reconstructor):
     instance) takes the fallback's place, and also answers where it finds the lattice dense (density >= ``DENSE``
     = 0.6, ``dense`` sets it: complete lattices, 1.000 where the network read 0.2-0.8), within [0.05, 0.95]
     (``posterior=False``: the prior posterior at every L, as the previous release). From L = 20
-    (``symmetric.CLEAN_FIT_MIN_L``), on an instance
-    without observation noise (``isingviz.methods.symmetric``: Eq. 1 holds to float precision), the symmetric
-    inversion, a least-squares fit of all rows at once with A_ij = A_ji, replaces an answer that does not
-    reproduce the instance where it finds a dense lattice or reproduces the instance better (dense random
-    lattices at L 32-64, which the network reads below the row-wise inversion); at every L, on an instance that
-    some rows of the answer reproduce exactly (clean: noise leaves no row exact), pairs whose two rows it does not
-    reproduce stay within [0.05, 0.95] (``symmetric.temper_inexact``: where the answer is wrong, it is not sure).
-    ``clean_fit=False``: neither.
-    Pairs inside a group of
-    three or more twins stay within
-    [0.05, 0.95] (which twin is whose neighbour, Eq. 1 cannot tell). Told ``replicas=R`` (heat-bath
-    replica means), a model with a confidence head (``isingviz.learn.general.head``) corrects its logits with it,
-    reading the replica decoder beside the network; beyond the exhaustive replica decoder (L >
+    (``symmetric.CLEAN_FIT_MIN_L``), on an instance without observation noise (``isingviz.methods.symmetric``:
+    Eq. 1 holds to float precision), the symmetric inversion, a least-squares fit of all rows at once with
+    A_ij = A_ji, replaces an answer that does not reproduce the instance where it finds a dense lattice or
+    reproduces the instance better (dense random lattices at L 32-64, which the network reads below the row-wise
+    inversion); at every L, on an instance that some rows of the answer reproduce exactly (clean: noise leaves no
+    row exact), pairs whose two rows it does not reproduce stay within [0.05, 0.95] (``symmetric.temper_inexact``:
+    where the answer is wrong, it is not sure). ``clean_fit=False``: neither. Pairs inside a group of three or
+    more twins stay within [0.05, 0.95] (which twin is whose neighbour, Eq. 1 cannot tell). Told ``replicas=R``
+    (heat-bath replica means), a model with a confidence head (``isingviz.learn.general.head``) corrects its
+    logits with it, reading the replica decoder beside the network; beyond the exhaustive replica decoder (L >
     ``heatbath.EXHAUSTIVE_MAX_L`` = 12, the head's training range, where the decoder is a local search whose
     single-flip marginals are too sure) its logits are divided by ``replica_temperature`` (default
     ``REPLICA_TEMPERATURE``, fitted on held-out lattices; 1: none), which keeps every answer and tempers its

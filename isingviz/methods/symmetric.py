@@ -1,4 +1,5 @@
-"""Clean Eq. 1 instances: a test that an instance has no observation noise, and the symmetric inversion.
+"""Clean Eq. 1 instances: a test that an instance has no observation noise, the symmetric inversion, and which pairs
+of an answer a clean instance shows to be wrong.
 
 Eq. 1 gives, for every spin i and step m, y_i(m) = T artanh(r_i(m)) = sum_j A_ij s_j(m) with
 r_i(m) = (s_i(m+1) - (1 - tau) s_i(m)) / tau. ``physics.inversion_rows`` solves this row by row: L - 1 unknowns
@@ -11,7 +12,9 @@ L 16-64, T 0.4-50, seed 2000). An increment |r| above 1 beyond rounding is noise
 Measured on clean held-out lattices (seed 2000, 6 per cell): the rounded symmetric solution beats the row-wise
 inversion by 0.02-0.04 on dense random lattices at L 32-64 (e.g. L = 64, T = 5: 0.838 against 0.819; the network
 0.771), where the general model's network, trained on sparse families, reads them 0.02-0.07 below the inversion;
-on sparse families (ring, grid, small world, tree) it is 0.01-0.05 below the network.
+on sparse families (ring, grid, small world, tree) it is 0.01-0.05 below the network. How the general model uses
+both (``clean_answer``, ``temper_inexact``) and what that changed: docs/general.md, item 9, and
+benchmarks/clean_fit.py.
 """
 
 from __future__ import annotations
