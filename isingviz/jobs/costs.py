@@ -113,9 +113,9 @@ def sweep_cost(doc: Mapping[str, Any] | None) -> Cost:
 # L = 12, 32, 64): 5.3 ms (L / 12)^2.6 stays above it. Up to L = 12 the exact posterior runs on every instance
 # besides: a fixed part and one that doubles with each spin, POSTERIOR_SECONDS (results/bench_gate.json: as shipped
 # 6.5, 12.4 and 45.5 ms at L = 8, 10, 12, the bound 7.7, 16.7 and 54). From L = 20 a clean instance whose answer
-# does not reproduce it gets the symmetric inversion's least squares besides (``methods.symmetric``; one core:
-# 0.11, 0.42 and 2.2 s at L = 32, 48, 64): SYMMETRIC_SECONDS, 2.2 s (L / 64)^4.5 stays above it. Scaled by this
-# machine's measured rate.
+# does not reproduce it gets the symmetric inversion's least squares besides (``methods.symmetric``; numpy's
+# default threads on the idle 2-core machine: 0.11, 0.42 and 2.2 s at L = 32, 48, 64; in a sweep with two workers
+# on two cores, 11.5 s at L = 64): SYMMETRIC_SECONDS, 2.2 s (L / 64)^4.5. Scaled by this machine's measured rate.
 CNN_RATE_REFERENCE = 2.7e-4  # cnn_rate on the reference machine (bench_train: 25,000 x 14 epochs in 104.5 s)
 PREDICT_SECONDS = {"general": (0.0053, 12, 2.6), "cnn": (0.0002, 12, 1.0)}  # (seconds at L0, L0, exponent in L/L0)
 BINARY_EXHAUSTIVE_MAX_L = 14
