@@ -65,8 +65,9 @@ def symmetric_fit(x: np.ndarray, T: Any, tau: float) -> SymmetricFit:
     """The symmetric least-squares fit and the clean test of each instance x (B, L, M) at T (scalar or (B,)).
 
     An instance with an increment |r| > 1 + ``CLEAN_OVER`` is noisy and skips the fit (its least squares at
-    L = 64 take ~2 s on one core). The others are solved (``numpy.linalg.lstsq``, ``RCOND``) and called clean when
-    at least ``CLEAN_SPARE`` equations beyond the rank leave a residual rms / T of at most ``CLEAN_RMS``.
+    L = 64 take ~2 s on the idle 2-core machine, several times that under load). The others are solved
+    (``numpy.linalg.lstsq``, ``RCOND``) and called clean when at least ``CLEAN_SPARE`` equations beyond the rank
+    leave a residual rms / T of at most ``CLEAN_RMS``.
     """
     x = np.asarray(x, dtype=np.float64)
     if x.ndim != 3 or x.shape[1] < 2 or x.shape[2] < 2:
