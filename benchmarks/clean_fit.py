@@ -20,7 +20,6 @@ from __future__ import annotations
 import json
 import sys
 import time
-from concurrent.futures import ProcessPoolExecutor
 from pathlib import Path
 from typing import Any
 
@@ -28,7 +27,7 @@ import numpy as np
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
-from held_out import ALLOWED, families, floats, parser  # noqa: E402
+from held_out import ALLOWED, check_counts, families, floats, parser, run_cells  # noqa: E402
 
 from isingviz.experiments.general import honesty_checks  # noqa: E402
 from isingviz.experiments.unseen import evaluation_set, honesty, paired_margin  # noqa: E402
@@ -82,17 +81,7 @@ def main() -> None:
     if names is None or not all(8 <= L <= 64 for L in Ls) or not all(nz >= 0 for nz in noises) or a.n < 2:
         ap.error(f"{ALLOWED}, L in 8..64, noise >= 0, n >= 2")
     cells = [(f, L, T, nz, a.n, a.seed) for f in names for L in Ls for T in floats(a.Ts) for nz in noises]
-    with ProcessPoolExecutor(a.workers) as pool:
-        got = []
-        for i, c in enumerate(pool.map(cell, cells), 1):
-            got.append(c)
-            print(f"{i}/{len(cells)} {c['family']} L={c['L']} T={c['T']} noise={c['noise']}", file=sys.stderr)
-
-    def checks(when: str) -> dict[str, int]:
-        judged = [c[f"honesty_{when}"] for c in got if "entropy_ok" in c[f"honesty_{when}"]]
-        return {"cells_with_20_wrong": len(judged), "entropy_ok": sum(h["entropy_ok"] for h in judged),
-                "confident_ok": sum(h["confident_ok"] for h in judged)}  # fmt: skip
-
+    got = run_cells(cell, cells, a.workers, "noise")
     doc = {
         "benchmark": "clean_fit",
         "n": a.n,
@@ -100,8 +89,8 @@ def main() -> None:
         "cells_changed": sum(c["answered"] > 0 for c in got),
         "cells_better": sum(c["after_minus_before"]["margin"] > 0 for c in got),
         "cells_worse": sum(c["after_minus_before"]["margin"] < 0 for c in got),
-        "checks_before": checks("before"),
-        "checks_after": checks("after"),
+        "checks_before": check_counts([c["honesty_before"] for c in got]),
+        "checks_after": check_counts([c["honesty_after"] for c in got]),
         "cells": got,
     }
     print(json.dumps(doc, indent=1))

@@ -8,6 +8,10 @@ choosing a rule on them does not tune on the sweep's cells. Run from a benchmark
 from __future__ import annotations
 
 import argparse
+import sys
+from collections.abc import Callable, Sequence
+from concurrent.futures import ProcessPoolExecutor
+from typing import Any
 
 from isingviz.lattice import GENERATORS
 
@@ -36,3 +40,25 @@ def families(text: str) -> list[str] | None:
 
 
 ALLOWED = f"families from {', '.join(GENERATORS)}"
+
+
+def run_cells(
+    cell: Callable[[Any], dict[str, Any]], cells: Sequence[Any], workers: int, *keys: str
+) -> list[dict[str, Any]]:
+    """``cell`` on every cell in ``workers`` processes, the results in order; each finished cell is reported on
+    stderr as "i/n family L=.. T=.." plus its ``keys`` (e.g. "noise", "R")."""
+    got = []
+    with ProcessPoolExecutor(workers) as pool:
+        for i, c in enumerate(pool.map(cell, cells), 1):
+            got.append(c)
+            extra = "".join(f" {k}={c[k]}" for k in keys)
+            print(f"{i}/{len(cells)} {c['family']} L={c['L']} T={c['T']}{extra}", file=sys.stderr)
+    return got
+
+
+def check_counts(figures: Sequence[dict[str, Any]]) -> dict[str, int]:
+    """The issue-13 honesty checks counted over cells: each cell's honesty figures with ``honesty_checks`` merged
+    in (cells with fewer than 20 wrong pairs have no checks and are not judged)."""
+    judged = [h for h in figures if "entropy_ok" in h]
+    return {"cells_with_20_wrong": len(judged), "entropy_ok": sum(h["entropy_ok"] for h in judged),
+            "confident_ok": sum(h["confident_ok"] for h in judged)}  # fmt: skip

@@ -19,7 +19,6 @@ from __future__ import annotations
 
 import json
 import sys
-from concurrent.futures import ProcessPoolExecutor
 from pathlib import Path
 from typing import Any
 
@@ -27,7 +26,7 @@ import numpy as np
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
-from held_out import ALLOWED, families, floats, parser  # noqa: E402
+from held_out import ALLOWED, check_counts, families, floats, parser, run_cells  # noqa: E402
 
 from isingviz.experiments.general import honesty_checks, margin_ok  # noqa: E402
 from isingviz.experiments.unseen import evaluation_set, honesty, paired_margin  # noqa: E402
@@ -86,15 +85,12 @@ def summary(rows: list[dict[str, Any]]) -> dict[str, Any]:
     out = {}
     for v in VARIANTS:
         rs = [r[v] for r in rows]
-        judged = [r for r in rs if "entropy_ok" in r]
         out[v] = {
             "cells": len(rs),
             "trivial_ok": sum(r["trivial_ok"] for r in rs),
             "anchor_ok": sum(r["anchor_ok"] for r in rs),
             "both_ok": sum(r["trivial_ok"] and r["anchor_ok"] for r in rs),
-            "cells_with_20_wrong": len(judged),
-            "entropy_ok": sum(r["entropy_ok"] for r in judged),
-            "confident_ok": sum(r["confident_ok"] for r in judged),
+            **check_counts(rs),
             "mean_accuracy": float(np.mean([r["accuracy"] for r in rs])),
         }
     return out
@@ -109,11 +105,7 @@ def main() -> None:
     if names is None or not all(2 <= L <= 12 for L in Ls) or a.n < 2:
         ap.error(f"{ALLOWED}, L in 2..12 (the exact posterior's range), n >= 2")
     cells = [(f, L, T, nz, a.n, a.seed) for f in names for L in Ls for T in floats(a.Ts) for nz in floats(a.noises)]
-    with ProcessPoolExecutor(a.workers) as pool:
-        rows = []
-        for i, row in enumerate(pool.map(cell, cells), 1):
-            rows.append(row)
-            print(f"{i}/{len(cells)} {row['family']} L={row['L']} T={row['T']} noise={row['noise']}", file=sys.stderr)
+    rows = run_cells(cell, cells, a.workers, "noise")
     doc = {"benchmark": "posterior_choice", "n": a.n, "seed": a.seed, "summary": summary(rows), "cells": rows}
     print(json.dumps(doc, indent=1))
 

@@ -23,7 +23,6 @@ from __future__ import annotations
 
 import json
 import sys
-from concurrent.futures import ProcessPoolExecutor
 from pathlib import Path
 from typing import Any
 
@@ -31,7 +30,7 @@ import numpy as np
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
-from held_out import ALLOWED, families, floats, parser  # noqa: E402
+from held_out import ALLOWED, check_counts, families, floats, parser, run_cells  # noqa: E402
 
 from isingviz.experiments.general import honesty_checks  # noqa: E402
 from isingviz.experiments.unseen import calibration_counts, evaluation_set, honesty, merge_calibration  # noqa: E402
@@ -80,16 +79,12 @@ def main() -> None:
     if names is None or not sizes_ok:
         ap.error(f"{ALLOWED}, L in {EXHAUSTIVE_MAX_L + 1}..64 (where the temperature applies), R in 1..1000, n >= 2")
     cells = [(f, L, T, R, a.n, a.seed) for f in names for L in Ls for T in floats(a.Ts) for R in Rs]
-    with ProcessPoolExecutor(a.workers) as pool:
-        got = []
-        for i, c in enumerate(pool.map(cell, cells), 1):
-            got.append(c)
-            print(f"{i}/{len(cells)} {c['family']} L={c['L']} T={c['T']} R={c['R']}", file=sys.stderr)
+    got = run_cells(cell, cells, a.workers, "R")
     before = np.concatenate([c["p_before"].ravel() for c in got])
     after = np.concatenate([c["p_after"].ravel() for c in got])
     y = np.concatenate([c["y"].ravel() for c in got]).astype(np.float64)
     head = np.concatenate([np.repeat(c["head"], c["y"].shape[1]) for c in got])  # pairs the head answers
-    rows, checks = [], {"before": [0, 0, 0], "after": [0, 0, 0]}  # cells judged, entropy_ok, confident_ok
+    rows = []
     for c in got:
         yc = c["y"].astype(bool)
         row = {k: c[k] for k in ("family", "L", "T", "R", "n")}
@@ -99,9 +94,6 @@ def main() -> None:
             h = honesty(c[f"p_{when}"], yc)
             h |= honesty_checks(h)
             row[when] = h
-            if "entropy_ok" in h:
-                checks[when] = [checks[when][0] + 1, checks[when][1] + h["entropy_ok"],
-                                checks[when][2] + h["confident_ok"]]  # fmt: skip
         rows.append(row)
     doc = {
         "benchmark": "replica_calibration",
@@ -113,7 +105,7 @@ def main() -> None:
         "pairs_head": int(head.sum()),
         "nll_before": nll(before, y),
         "nll_after": nll(after, y),
-        "checks": {w: dict(zip(("cells_with_20_wrong", "entropy_ok", "confident_ok"), v)) for w, v in checks.items()},
+        "checks": {w: check_counts([r[w] for r in rows]) for w in ("before", "after")},
         "calibration_before": merge_calibration([calibration_counts(c["p_before"], c["y"]) for c in got]),
         "calibration_after": merge_calibration([calibration_counts(c["p_after"], c["y"]) for c in got]),
         "cells": rows,
