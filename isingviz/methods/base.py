@@ -147,6 +147,17 @@ def pair_values(W: np.ndarray) -> np.ndarray:
     return W[:, i, j]
 
 
+def pair_matrices(pairs: np.ndarray, L: int) -> np.ndarray:
+    """Pair values (B, K) in ``numpy.triu_indices(L, 1)`` order -> symmetric matrices (B, L, L) with a zero
+    diagonal: the inverse of ``pair_values``."""
+    pairs = np.asarray(pairs)
+    i, j = np.triu_indices(L, 1)
+    W = np.zeros((pairs.shape[0], L, L), dtype=np.result_type(pairs.dtype, np.float64))
+    W[:, i, j] = pairs
+    W[:, j, i] = pairs
+    return W
+
+
 def svd_lstsq(X: np.ndarray, Y: np.ndarray, rcond: float = 1e-10, ridge: float = 0.0) -> np.ndarray:
     """Batched least squares W minimising |Y - W X|^2 for X (..., p, N) and Y (..., q, N) -> W (..., q, p).
 

@@ -38,7 +38,7 @@ import numpy as np
 from ..heatbath import combine_rows
 from ..lattice import embed_rows, others_index
 from ..learn.general.features import noise_floor
-from .base import increments
+from .base import increments, pair_matrices
 from .binary import move_costs
 from .physics import inversion_rows
 
@@ -56,12 +56,8 @@ def _rows(x: np.ndarray, tau: float) -> tuple[np.ndarray, np.ndarray]:
 
 def pair_rows(pairs: np.ndarray, L: int) -> np.ndarray:
     """Pair values (B, K) (``numpy.triu_indices`` order) -> each spin's row over the other spins (B L, L-1)."""
-    B = pairs.shape[0]
-    iu, ju = np.triu_indices(L, 1)
-    A = np.zeros((B, L, L))
-    A[:, iu, ju] = pairs
-    A[:, ju, iu] = pairs
-    return A[:, np.arange(L)[:, None], others_index(L)].reshape(B * L, L - 1)
+    A = pair_matrices(pairs, L)
+    return A[:, np.arange(L)[:, None], others_index(L)].reshape(A.shape[0] * L, L - 1)
 
 
 def row_costs(r: np.ndarray, xo: np.ndarray, a: np.ndarray, T: float) -> np.ndarray:

@@ -24,7 +24,7 @@ from typing import Any
 
 import numpy as np
 
-from .base import SATURATED, increments
+from .base import SATURATED, increments, pair_matrices
 
 CLEAN_OVER = 1e-9  # |r| - 1 above this: not float rounding, so observation noise (tanh stays within [-1, 1])
 CLEAN_RMS = 1e-9  # residual rms / T of the symmetric fit at or below this: the instance is clean (noise-free)
@@ -98,12 +98,8 @@ def row_rms(x: np.ndarray, T: Any, tau: float, pairs: np.ndarray) -> np.ndarray:
     """How far 0/1 pair answers (B, K) are from reproducing each spin of instances x (B, L, M) by Eq. 1: per spin,
     the rms over steps of r_i(m) - tanh(sum_j A_ij s_j(m) / T), (B, L)."""
     B, L, _ = x.shape
-    iu, ju = np.triu_indices(L, 1)
-    A = np.zeros((B, L, L))
-    A[:, iu, ju] = pairs
-    A[:, ju, iu] = pairs
     T_arr = np.broadcast_to(np.asarray(T, dtype=np.float64), (B,))
-    fields = np.einsum("bij,bjm->bim", A, x[:, :, :-1]) / T_arr[:, None, None]
+    fields = np.einsum("bij,bjm->bim", pair_matrices(pairs, L), x[:, :, :-1]) / T_arr[:, None, None]
     d = np.tanh(fields) - increments(x, tau)
     return np.sqrt((d**2).mean(axis=2))
 

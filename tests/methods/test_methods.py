@@ -285,3 +285,13 @@ def test_general_rounds_override_leaves_the_shared_network_alone(general_net, la
     p0 = make_method("general", model=general_net, rounds=0).predict_proba(X, T=1.0, tau=TAU)
     assert general_net.rounds == 1 and not np.allclose(p0, p_default)
     np.testing.assert_allclose(make_method("general", model=general_net).predict_proba(X, T=1.0, tau=TAU), p_default)
+
+
+def test_pair_matrices_inverts_pair_values():
+    from isingviz.methods.base import pair_matrices, pair_values
+
+    rng = np.random.default_rng(3)
+    v = rng.normal(size=(4, 15))  # L = 6
+    W = pair_matrices(v, 6)
+    assert W.shape == (4, 6, 6) and np.array_equal(W, np.swapaxes(W, 1, 2))
+    assert (np.diagonal(W, axis1=1, axis2=2) == 0).all() and np.array_equal(pair_values(W), v)
