@@ -25,6 +25,7 @@ from .base import Reconstructor
 from .posterior import POSTERIOR_MAX_L, exact_posterior
 from .symmetric import CLEAN_FIT_MIN_L, clean_answer, temper_inexact
 from .twins import merge_twins, twin_groups, unresolved_pairs
+from .underdetermined import UNDERDETERMINED_THRESHOLD, raised_answer, underdetermined
 
 # replica data whose no-coupling test (``heatbath.no_coupling_pvalue``) has a p-value above this: "no edge", unsure
 QUIET_ALPHA = 0.01
@@ -93,34 +94,37 @@ class General(Reconstructor):
     lattice gets the prior posterior instead (the network alone's confident spurious edges on information-free
     instances become "no edge", not confident). Up to L = ``posterior.POSTERIOR_MAX_L`` = 12 the exact posterior
     (``isingviz.methods.posterior``: every neighbour set, the density and the kind of noise learnt from the
-    instance) takes the fallback's place, and also answers where it finds the lattice dense (density >= ``DENSE``
-    = 0.6, ``dense`` sets it: complete lattices, 1.000 where the network read 0.2-0.8), within [0.05, 0.95]
+    instance) takes the fallback's place, and also answers where it finds the lattice dense (density >= ``DENSE`` =
+    0.6, ``dense`` sets it: complete lattices, 1.000 where the network read 0.2-0.8), within [0.05, 0.95]
     (``posterior=False``: the prior posterior at every L, as the previous release). From L = 20
-    (``symmetric.CLEAN_FIT_MIN_L``), on an instance without observation noise (``isingviz.methods.symmetric``:
-    Eq. 1 holds to float precision), the symmetric inversion, a least-squares fit of all rows at once with
-    A_ij = A_ji, replaces an answer that does not reproduce the instance where it finds a dense lattice or
-    reproduces the instance better (dense random lattices at L 32-64, which the network reads below the row-wise
-    inversion); at every L, on an instance that some rows of the answer reproduce exactly (clean: noise leaves no
-    row exact), pairs whose two rows it does not reproduce stay within [0.05, 0.95] (``symmetric.temper_inexact``:
-    where the answer is wrong, it is not sure). ``clean_fit=False``: neither. Pairs inside a group of three or
-    more twins stay within [0.05, 0.95] (which twin is whose neighbour, Eq. 1 cannot tell). Told ``replicas=R``
-    (heat-bath replica means), a model with a confidence head (``isingviz.learn.general.head``) corrects its
-    logits with it, reading the replica decoder beside the network; beyond the exhaustive replica decoder (L >
-    ``heatbath.EXHAUSTIVE_MAX_L`` = 12, the head's training range, where the decoder is a local search whose
-    single-flip marginals are too sure) its logits are divided by ``replica_temperature`` (default
-    ``REPLICA_TEMPERATURE``, fitted on held-out lattices; 1: none), which keeps every answer and tempers its
-    confidence; with ``gate``, an instance that a test cannot tell from no
+    (``symmetric.CLEAN_FIT_MIN_L``), on an instance without observation noise (``isingviz.methods.symmetric``: Eq. 1
+    holds to float precision), the symmetric inversion, a least-squares fit of all rows at once with A_ij = A_ji,
+    replaces an answer that does not reproduce the instance where it finds a dense lattice or reproduces the
+    instance better (dense random lattices at L 32-64, which the network reads below the row-wise inversion); at
+    every L, on an instance that some rows of the answer reproduce exactly (clean: noise leaves no row exact), pairs
+    whose two rows it does not reproduce stay within [0.05, 0.95] (``symmetric.temper_inexact``: where the answer is
+    wrong, it is not sure). ``clean_fit=False``: neither. From L = 20, an instance with more spins than time points
+    (L > M: every row underdetermined, outside the network's training range) that the clean test finds noisy says
+    "edge" only where p(edge) > ``underdetermined_threshold`` (default 0.65, ``isingviz.methods.underdetermined``:
+    there the network reads spurious edges, below the trivial guess; 0.5: none), its logits shifted so that the
+    threshold becomes 1/2, within [0.05, 0.95]; ``results_["underdetermined"]``: per instance whether it is such an
+    instance (gated Eq. 1 data from L = 20). Pairs inside a group of three or more twins stay within [0.05, 0.95]
+    (which twin is whose neighbour, Eq. 1 cannot tell). Told ``replicas=R`` (heat-bath replica means), a model with
+    a confidence head (``isingviz.learn.general.head``) corrects its logits with it, reading the replica decoder
+    beside the network; beyond the exhaustive replica decoder (L > ``heatbath.EXHAUSTIVE_MAX_L`` = 12, the head's
+    training range, where the decoder is a local search whose single-flip marginals are too sure) its logits are
+    divided by ``replica_temperature`` (default ``REPLICA_TEMPERATURE``, fitted on held-out lattices; 1: none),
+    which keeps every answer and tempers its confidence; with ``gate``, an instance that a test cannot tell from no
     coupling at all (``heatbath.no_coupling_pvalue`` above ``QUIET_ALPHA`` = 0.01) gets "no edge", each pair's
     p(edge) at most the prior 0.3 and within [0.05, 0.95] (high T with few replicas; an empty lattice, into which
     the previous release's head alone read edges: accuracy 0.55 at R = 1,000, T = 0.4). ``use_head=False,
-    gate=False``: the network alone (no twins).
-    ``gate=False`` with the head: the head also corrects Eq. 1 data up to its ``head_L_max`` (measured on the
-    1,060-cell grid: fewer cells at or above the trivial guess than the network alone, 735 vs 760 of 865).
-    ``results_["supported"]`` (gated data): per instance, whether the gate kept the network's (Eq. 1) or the
-    head's (replicas) answer; ``results_["answered_by"]``: which part answered (one of ``ANSWERS``).
-    ``threads`` (default 1) is the torch CPU thread count while predicting. ``rounds`` (default: the model's)
-    runs fewer or more refinement rounds: every round's output was trained, so fewer rounds trade accuracy for
-    time. ``model`` defaults to the shipped ``models/general.safetensors`` (loaded once per process).
+    gate=False``: the network alone (no twins). ``gate=False`` with the head: the head also corrects Eq. 1 data up
+    to its ``head_L_max`` (measured on the 1,060-cell grid: fewer cells at or above the trivial guess than the
+    network alone, 735 vs 760 of 865). ``results_["supported"]`` (gated data): per instance, whether the gate kept
+    the network's (Eq. 1) or the head's (replicas) answer; ``results_["answered_by"]``: which part answered (one of
+    ``ANSWERS``). ``threads`` (default 1) is the torch CPU thread count while predicting. ``rounds`` (default: the
+    model's) runs fewer or more refinement rounds: every round's output was trained, so fewer rounds trade accuracy
+    for time. ``model`` defaults to the shipped ``models/general.safetensors`` (loaded once per process).
     """
 
     name = "general"
@@ -139,8 +143,13 @@ class General(Reconstructor):
         dense: float = DENSE,
         replica_temperature: float = REPLICA_TEMPERATURE,
         clean_fit: bool = True,
+        underdetermined_threshold: float = UNDERDETERMINED_THRESHOLD,
     ) -> None:
         self.model = as_general_net(model)
+        if not (isinstance(underdetermined_threshold, (int, float)) and 0.5 <= underdetermined_threshold < 1.0):
+            raise ValueError(
+                f"underdetermined_threshold must be a number in [0.5, 1) (0.5: none), got {underdetermined_threshold!r}"
+            )
         if not 0.0 < dense <= 1.0:
             raise ValueError(f"dense must be in (0, 1] (a density), got {dense!r}")
         if not (isinstance(replica_temperature, (int, float)) and 1.0 <= replica_temperature <= 100.0):
@@ -151,21 +160,26 @@ class General(Reconstructor):
         self.gate, self.posterior, self.dense = bool(gate), bool(posterior), float(dense)
         self.replica_temperature = float(replica_temperature)
         self.clean_fit = bool(clean_fit)
+        self.underdetermined_threshold = float(underdetermined_threshold)
 
     def __repr__(self) -> str:
         return (f"General(threads={self.threads!r}, rounds={self.rounds!r}, use_head={self.use_head!r},"
                 f" gate={self.gate!r}, posterior={self.posterior!r}, dense={self.dense!r},"
-                f" replica_temperature={self.replica_temperature!r}, clean_fit={self.clean_fit!r})")  # fmt: skip
+                f" replica_temperature={self.replica_temperature!r}, clean_fit={self.clean_fit!r},"
+                f" underdetermined_threshold={self.underdetermined_threshold!r})")  # fmt: skip
 
     def _fit(self, x: np.ndarray, know: dict[str, Any]) -> tuple[np.ndarray, np.ndarray]:
-        p1, supported, answers = _edge_proba(
+        p1, supported, answers, raised = _edge_proba(
             self.model, x, know["T"], know["tau"], threads=self.threads, batch=self.batch, rounds=self.rounds,
             replicas=know.get("replicas"), use_head=self.use_head, gate=self.gate, posterior=self.posterior,
             dense=self.dense, replica_temperature=self.replica_temperature, clean_fit=self.clean_fit,
+            underdetermined_threshold=self.underdetermined_threshold,
         )  # fmt: skip
         if supported is not None:
             self.results_["supported"] = supported.tolist()  # False: the gate's fallback, or "no coupling"
             self.results_["answered_by"] = answers
+        if raised is not None:
+            self.results_["underdetermined"] = raised.tolist()
         return p1, np.stack([1.0 - p1, p1], axis=-1)
 
 
@@ -215,17 +229,20 @@ def _edge_proba(
     dense: float = DENSE,
     replica_temperature: float = REPLICA_TEMPERATURE,
     clean_fit: bool = True,
-) -> tuple[np.ndarray, np.ndarray | None, list[str] | None]:
+    underdetermined_threshold: float = UNDERDETERMINED_THRESHOLD,
+) -> tuple[np.ndarray, np.ndarray | None, list[str] | None, np.ndarray | None]:
     """``predict_edge_proba``; with ``gate``, per instance whether the gate kept the network's (Eq. 1) or the head's
-    (replicas) answer, and which part answered (one of ``ANSWERS``); None without ``gate``. ``threads`` holds for
-    the network and the exact posterior alike."""
+    (replicas) answer, and which part answered (one of ``ANSWERS``); None without ``gate``; on gated Eq. 1 data
+    with ``clean_fit`` from L = 20, whether it is noisy and underdetermined (``General``), else None. ``threads`` holds
+    for the network and the exact posterior alike."""
     x = np.asarray(x, dtype=np.float64)
     if x.ndim != 3:
         raise ValueError(f"instances must have shape (B, L, M), got {x.shape}")
     with torch_threads(threads):
         return _answer(
-            model, x, T, tau, batch, rounds, replicas, use_head, gate, posterior, dense, replica_temperature, clean_fit
-        )
+            model, x, T, tau, batch, rounds, replicas, use_head, gate, posterior, dense, replica_temperature,
+            clean_fit, underdetermined_threshold,
+        )  # fmt: skip
 
 
 def _answer(
@@ -242,7 +259,8 @@ def _answer(
     dense: float,
     replica_temperature: float,
     clean_fit: bool,
-) -> tuple[np.ndarray, np.ndarray | None, list[str] | None]:
+    underdetermined_threshold: float,
+) -> tuple[np.ndarray, np.ndarray | None, list[str] | None, np.ndarray | None]:
     """``_edge_proba``'s work, at the thread count it set."""
     T_arr = np.broadcast_to(np.asarray(T, dtype=np.float64), (x.shape[0],))
     batch = batch_within_budget(x.shape[1], x.shape[2], batch)  # a long or wide instance: fewer at a time
@@ -271,13 +289,14 @@ def _answer(
         p[quiet] = np.clip(np.minimum(p[quiet], evidence.PRIOR), cap, 1.0 - cap)
         if tempered:  # where the head answers; "no edge" keeps the head's order below the prior, as chosen
             p[~quiet] = np.concatenate(tempered)[~quiet]
-        return p, ~quiet, ["no coupling" if q else ("head" if head else "network") for q in quiet]
+        return p, ~quiet, ["no coupling" if q else ("head" if head else "network") for q in quiet], None
     if tempered:  # replica data without the gate: the head answers every instance
         p = np.concatenate(tempered)
     if not gated:
-        return p, None, None
+        return p, None, None, None
     p, kept = evidence.gate(x, T_arr, tau, p)
     answers = np.where(kept, "network", "prior posterior").astype(object)
+    raised = None
     if posterior and x.shape[1] <= POSTERIOR_MAX_L:
         # The exact posterior takes the gate's fallback (it learns the density and the kind of noise where the
         # fallback assumes a sparse prior and independent noise) and the dense instances; capped like it.
@@ -286,8 +305,12 @@ def _answer(
         p[use] = np.clip(post.p_edge[use], cap, 1.0 - cap)
         answers[use] = "exact posterior"
     elif clean_fit and x.shape[1] >= CLEAN_FIT_MIN_L:
-        p, use = clean_answer(x, T_arr, tau, p, cap)
+        p, use, clean = clean_answer(x, T_arr, tau, p, cap)
         answers[use] = "symmetric inversion"
+        # a noisy instance whose rows Eq. 1 underdetermines: the network reads spurious edges (``underdetermined``)
+        raised = ~clean & underdetermined(x.shape[1], x.shape[2])
+        if underdetermined_threshold > 0.5:
+            p[raised] = raised_answer(p[raised], underdetermined_threshold, cap)
     if clean_fit:  # a clean instance's pairs that its answer leaves unexplained: never sure
         p, _ = temper_inexact(x, T_arr, tau, p, cap)
-    return np.where(unresolved_pairs(groups), np.clip(p, cap, 1.0 - cap), p), kept, answers.tolist()
+    return np.where(unresolved_pairs(groups), np.clip(p, cap, 1.0 - cap), p), kept, answers.tolist(), raised

@@ -127,26 +127,32 @@ def temper_inexact(x: np.ndarray, T: Any, tau: float, p_edge: np.ndarray, cap: f
     return np.where(suspect, np.clip(p_edge, cap, 1.0 - cap), p_edge), suspect.sum(axis=1)
 
 
-def clean_answer(x: np.ndarray, T: Any, tau: float, p_edge: np.ndarray, cap: float) -> tuple[np.ndarray, np.ndarray]:
+def clean_answer(
+    x: np.ndarray, T: Any, tau: float, p_edge: np.ndarray, cap: float
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """On clean instances (``symmetric_fit``), the symmetric inversion replaces an answer p_edge (B, K) that does
     not reproduce the instance (one-step rms above ``EXACT_RMS``) where it finds a dense lattice (density >=
     ``DENSE_FIT``) or reproduces the instance better; its p(edge) is the fitted coupling within [cap, 1 - cap].
     An exact answer stands: on sparse families the network's answer is exact where the fit is not (their
     instances leave many sparse lattices consistent, and the network knows which are likely).
 
-    Returns the pair probabilities (B, K) and which instances the symmetric inversion answered (B,) bool.
+    Returns the pair probabilities (B, K), which instances the symmetric inversion answered (B,) bool, and which
+    are clean (B,) bool: those the fit calls clean and those the answer reproduces exactly (noise leaves no answer
+    exact).
     """
     out = np.array(p_edge, dtype=np.float64)
     T_arr = np.broadcast_to(np.asarray(T, dtype=np.float64), (x.shape[0],))
     mine = (out > 0.5).astype(np.float64)
     e_mine = answer_rms(x, T_arr, tau, mine)
     use = np.zeros(x.shape[0], dtype=bool)
-    todo = np.flatnonzero(e_mine > EXACT_RMS)  # an exact answer stands: no fit needed
+    clean = e_mine <= EXACT_RMS
+    todo = np.flatnonzero(~clean)  # an exact answer stands: no fit needed
     if todo.size:
         fit = symmetric_fit(x[todo], T_arr[todo], tau)
         theirs = (np.nan_to_num(fit.w) > 0.5).astype(np.float64)
         e_theirs = answer_rms(x[todo], T_arr[todo], tau, theirs)
         better = (theirs.mean(axis=1) >= DENSE_FIT) | (e_theirs < e_mine[todo])
         use[todo] = fit.clean & better
+        clean[todo] = fit.clean
         out[use] = np.clip(fit.w[fit.clean & better], cap, 1.0 - cap)
-    return out, use
+    return out, use, clean

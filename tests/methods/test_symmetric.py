@@ -57,15 +57,16 @@ def test_the_symmetric_fit_reads_dense_clean_lattices_better_than_the_row_wise_i
 def test_an_exact_answer_stands_and_a_worse_dense_one_is_replaced():
     X, y = evaluation_set(32, 1.0, 0.0, 2, seed=2000)
     truth = y.astype(float)
-    p, used = clean_answer(X, 1.0, 0.1, np.clip(truth, 0.01, 0.99), cap=0.05)
+    p, used, clean = clean_answer(X, 1.0, 0.1, np.clip(truth, 0.01, 0.99), cap=0.05)
     assert not used.any() and np.array_equal(p, np.clip(truth, 0.01, 0.99))  # it reproduces the instance: kept
+    assert clean.all()
     empty = np.full_like(truth, 0.2)  # "no edge" everywhere: it does not reproduce a dense lattice
-    p, used = clean_answer(X, 1.0, 0.1, empty, cap=0.05)
-    assert used.all() and p.min() >= 0.05 and p.max() <= 0.95
+    p, used, clean = clean_answer(X, 1.0, 0.1, empty, cap=0.05)
+    assert used.all() and clean.all() and p.min() >= 0.05 and p.max() <= 0.95
     assert ((p > 0.5) == y).mean() > 0.8
     noisy, _ = evaluation_set(32, 50.0, 1e-3, 2, seed=2000)
-    p, used = clean_answer(noisy, 50.0, 0.1, empty, cap=0.05)
-    assert not used.any() and np.array_equal(p, empty)  # noisy instances: never
+    p, used, clean = clean_answer(noisy, 50.0, 0.1, empty, cap=0.05)
+    assert not (used.any() or clean.any()) and np.array_equal(p, empty)  # noisy instances: never
 
 
 def test_the_general_model_answers_dense_clean_instances_with_the_symmetric_fit():
