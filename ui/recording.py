@@ -22,6 +22,7 @@ from ui.widgets import (
     SYMMETRIC_NOTE,
     T_VALUES,
     TRUST_NOTE,
+    UNDERDETERMINED_NOTE,
     UNSUPPORTED_NOTE,
     attempt,
     upload_once,
@@ -101,6 +102,8 @@ def recording_panel() -> None:
         st.info(SYMMETRIC_NOTE)
     elif rec.results.get("supported") == [False]:
         st.info(NO_COUPLING_NOTE if R else UNSUPPORTED_NOTE)
+    if rec.results.get("underdetermined") == [True]:
+        st.warning(UNDERDETERMINED_NOTE)
     _draw(rows, L, M, B, method, T, tau, upload.name, index, R)
 
 

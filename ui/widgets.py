@@ -196,6 +196,12 @@ SYMMETRIC_NOTE = (
     " spins, reproduces it better than the network's answer or finds a dense lattice, where the network, trained on"
     " sparse lattices, reads less. p(edge) is the fitted coupling, within 0.05 to 0.95."
 )
+UNDERDETERMINED_NOTE = (
+    "This recording has more spins than time points (L > M) and is not noise-free: each spin's couplings are"
+    " underdetermined by its steps, and the general model, trained with at least 40 time points, reads edges"
+    ' there that are not. It therefore says "edge" only where its p(edge) was above 0.65 (shown shifted, so that'
+    " 0.5 is still the line), and no pair is surer than 0.05 or 0.95. Record at least as many steps as spins."
+)
 NO_COUPLING_NOTE = (
     "This recording of replica means cannot be told from spins without any coupling (a regression test of each"
     " spin's steps on the others' states, p > 0.01): what is shown is \"no edge\" everywhere, each pair's p(edge)"
@@ -204,9 +210,10 @@ NO_COUPLING_NOTE = (
 TRUST_NOTE = (
     "Read the entropy before the edges: where an instance carries the lattice (Eq. 1 data at T up to ~10, light"
     " noise, sparse lattices; complete lattices up to L = 12) the general model's pairs with S < 0.1 are right;"
-    " where it does not (T = 50 with noise, few replicas, complete bipartite lattices, dense ones beyond L = 12) no"
-    ' method reads it well, and the model says so: it falls back on the prior ("no edge", or up to L = 12 the'
-    " exact posterior) with entropies of 0.2 to ln 2 = 0.69 instead of confident pairs."
+    " where it does not (T = 50 with noise, few replicas, complete bipartite lattices, dense ones beyond L = 12,"
+    " noisy recordings with fewer time points than spins) no method reads it well, and the model says so: it falls"
+    ' back on the prior ("no edge", or up to L = 12 the exact posterior) with entropies of 0.2 to ln 2 = 0.69'
+    " instead of confident pairs."
 )
 
 

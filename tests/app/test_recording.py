@@ -13,7 +13,7 @@ from streamlit.testing.v1 import AppTest
 import ui.state
 from isingviz.dynamics import simulate
 from isingviz.lattice import adjacency_to_pairs, random_lattice
-from ui.widgets import NO_COUPLING_NOTE, POSTERIOR_NOTE, SYMMETRIC_NOTE, UNSUPPORTED_NOTE
+from ui.widgets import NO_COUPLING_NOTE, POSTERIOR_NOTE, SYMMETRIC_NOTE, UNDERDETERMINED_NOTE, UNSUPPORTED_NOTE
 
 PAGE = str(Path(__file__).resolve().parents[2] / "views" / "4_Predict.py")
 
@@ -132,3 +132,15 @@ def test_a_clean_dense_recording_says_the_symmetric_inversion_answered():
     assert not at.exception and not at.error, [e.value for e in at.error]
     notes = [i.value for i in at.info]
     assert SYMMETRIC_NOTE in notes and UNSUPPORTED_NOTE not in notes and POSTERIOR_NOTE not in notes
+    assert UNDERDETERMINED_NOTE not in [w.value for w in at.warning]  # as many time points as spins
+
+
+def test_a_short_noisy_recording_of_many_spins_is_flagged_as_underdetermined():
+    rng = np.random.default_rng(12)
+    A = random_lattice(24, 30, seed=6)
+    X = simulate(A, rng.choice([-1.0, 1.0], (1, 24)), T=1.0, tau=0.1, M=16)[0]  # 24 spins, 16 time points
+    X = X + rng.normal(0.0, 1e-3, X.shape)
+    data = "\n".join(",".join(repr(float(v)) for v in row) for row in X).encode()
+    at = upload(page(), "short.csv", data)
+    assert not at.exception and not at.error, [e.value for e in at.error]
+    assert UNDERDETERMINED_NOTE in [w.value for w in at.warning]

@@ -102,3 +102,28 @@ def test_pairs_a_clean_answer_leaves_unexplained_are_tempered_and_no_others():
     noisy, _ = evaluation_set(16, 5.0, 1e-3, 2, seed=2000, family="ring")
     p, n = temper_inexact(noisy, 5.0, 0.1, wrong, cap=0.05)
     assert (n == 0).all() and np.array_equal(p, wrong)  # noise leaves no row exact: nothing is known to be wrong
+
+
+def test_a_least_squares_that_fails_to_converge_skips_the_instance(monkeypatch):
+    X, _ = evaluation_set(24, 50.0, 0.0, 2, seed=2000)
+    real = np.linalg.lstsq
+    calls = []
+
+    def first_fails(a, b, rcond=None):
+        calls.append(1)
+        if len(calls) == 1:
+            raise np.linalg.LinAlgError("SVD did not converge in Linear Least Squares")
+        return real(a, b, rcond=rcond)
+
+    monkeypatch.setattr(np.linalg, "lstsq", first_fails)
+    fit = symmetric_fit(X, 50.0, 0.1)
+    assert np.isnan(fit.w[0]).all() and not fit.clean[0] and np.isinf(fit.rms[0])
+    assert fit.clean[1] and not np.isnan(fit.w[1]).any()
+    p = General().predict_proba(X, T=50.0, tau=0.1)  # and the general model answers both
+    assert np.isfinite(p).all()
+
+
+def test_the_instance_whose_least_squares_failed_is_read():
+    X, _ = evaluation_set(32, 50.0, 1e-3, 8, seed=2000, family="erdos_renyi", M=24)
+    fit = symmetric_fit(X, 50.0, 0.1)  # LAPACK (numpy 2.4's OpenBLAS) did not converge on the second
+    assert not fit.clean.any()
