@@ -102,5 +102,7 @@ def run(a: argparse.Namespace) -> int:
     if "supported" in rec.results:  # the general model's gate: False = its fallback, or "no coupling" (R)
         summary["supported_by_the_recording"] = rec.results["supported"][0]
         summary["answered_by"] = rec.results["answered_by"][0]  # one of methods.general.ANSWERS
+    if "underdetermined" in rec.results:  # noisy, L > M: edges only above methods.underdetermined's threshold
+        summary["underdetermined"] = rec.results["underdetermined"][0]
     print(json.dumps(summary, allow_nan=False))
     return 0

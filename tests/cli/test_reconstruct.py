@@ -64,6 +64,19 @@ def test_the_summary_says_whether_the_recording_supports_the_general_model(capsy
     assert rc == 0 and "supported_by_the_recording" not in json.loads(text)  # the gate is the general model's
 
 
+def test_the_summary_says_when_a_noisy_recording_is_underdetermined(capsys, tmp_path):
+    rng = np.random.default_rng(8)
+    A = random_lattice(24, 30, seed=6)
+    X = simulate(A, rng.choice([-1.0, 1.0], (1, 24)), T=1.0, tau=0.1, M=16)[0]  # 24 spins, 16 time points
+    np.savetxt(tmp_path / "short.csv", X + 1e-3 * rng.standard_normal(X.shape), delimiter=",")
+    rc, text, err = run(capsys, tmp_path / "short.csv", "--T", 1)
+    assert rc == 0, err
+    assert json.loads(text)["underdetermined"] is True
+    np.savetxt(tmp_path / "clean.csv", X, delimiter=",")  # noise-free: Eq. 1 holds exactly, nothing to raise
+    rc, text, err = run(capsys, tmp_path / "clean.csv", "--T", 1)
+    assert rc == 0 and json.loads(text)["underdetermined"] is False
+
+
 def test_any_method_on_an_npz_instance_with_a_json_edge_list(capsys, recording):
     folder, A = recording
     out = folder / "edges.json"
