@@ -82,7 +82,7 @@ def symmetric_fit(x: np.ndarray, T: Any, tau: float) -> SymmetricFit:
         design, y = symmetric_system(x[b], float(T_arr[b]), tau)
         try:
             w[b], _, rank, _ = np.linalg.lstsq(design, y, rcond=RCOND)
-        except np.linalg.LinAlgError:  # LAPACK's SVD did not converge (seen once in ~10^4 noisy instances)
+        except np.linalg.LinAlgError:  # LAPACK's SVD did not converge (seen once, on a noisy instance)
             continue  # not known to be clean: skipped like a noisy instance
         kept = int(np.count_nonzero(np.abs(design).sum(axis=1)))
         spare[b] = kept - int(rank)

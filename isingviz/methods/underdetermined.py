@@ -10,13 +10,13 @@ L 8-32 and M 40-60, never in this regime, and there it reads edges that are not 
 (32, 24), (44, 40) and (64, 50) (small world L = 64, M = 50, T = 5, noise 1e-3: 0.901 against 0.937), and up to
 11 % of the cells with 20 or more wrong pairs have more than 20 % of them at S < 0.1.
 
-An edge there needs p(edge) above ``UNDERDETERMINED_THRESHOLD`` = 0.65: ``raise_threshold`` shifts the logit so
-that 0.65 becomes 1/2 (the order of the pairs is kept), and ``raised_answer`` keeps every pair within
-[cap, 1 - cap]. Chosen among thresholds 0.5-0.8 by the mean accuracy over those cells: 0.65 is within 0.001 of the
-best in each setting (the best lies at 0.6-0.75), and leaves 0, 2, 2 and 2 cells below the trivial guess (grid and
-small world at T = 5, noise 1e-3, 0.02-0.03 below it; 0.75 removes them at (32, 24), 0.7 at (44, 40), nothing
-up to 0.8 at (64, 50)); at most 20 % of the wrong pairs have S < 0.1 in every cell with 20 or more. Not applied below L = 20 (not measured there: the exact posterior up to L = 12 and the evidence
-gate read those rows).
+An edge there needs p(edge) above ``UNDERDETERMINED_THRESHOLD`` = 0.65: ``raise_threshold`` shifts the logit so that
+0.65 becomes 1/2 (the order of the pairs is kept), and ``raised_answer`` keeps every pair within [cap, 1 - cap].
+Chosen among thresholds 0.5-0.8 by the mean accuracy over those cells: 0.65 is within 0.001 of the best in each
+setting (the best lies at 0.6-0.75), and leaves 0, 2, 2 and 2 cells below the trivial guess (grid and small world at
+T = 5, noise 1e-3, 0.02-0.03 below it; 0.75 removes them at (32, 24), 0.7 at (44, 40), nothing up to 0.8 at
+(64, 50)); at most 20 % of the wrong pairs have S < 0.1 in every cell with 20 or more. Not applied below L = 20 (not
+measured there: the exact posterior up to L = 12 and the evidence gate read those rows).
 """
 
 from __future__ import annotations
