@@ -253,14 +253,17 @@ def poll(kind: str, draw: Callable[[Any], None]) -> None:
         t = visitor.ticket(kind)
         if t is None:
             return
+        # Both slots exist whether or not they hold anything, so the job's progress bar keeps its place in the
+        # fragment when the queue line goes away: otherwise, for one redraw, the stale bar shows beside the new one.
+        queue_slot, stopped_slot = st.container(), st.container()
         line = visitor.queue_line(t)
         if line is not None:
-            st.info(line)
-            if st.button("Cancel (leave the queue)", key=f"cancel_{kind}"):
+            queue_slot.info(line)
+            if queue_slot.button("Cancel (leave the queue)", key=f"cancel_{kind}"):
                 visitor.manager().stop(t)
                 st.rerun()
         if t.why and t.state != "queued":
-            st.warning(f"Stopped by the server: {t.why}.")
+            stopped_slot.warning(f"Stopped by the server: {t.why}.")
         draw(t.job)
         if active and not t.active:
             st.rerun()

@@ -182,3 +182,35 @@ def test_live_general_result_is_drawn_beside_a_stored_one(tmp_path, monkeypatch)
     assert at.selectbox(key="live_family").value == "random"
     assert any("stopped" in w.value for w in at.warning)
     assert sum("accuracy vs T" in t for t in chart_titles(at)) == (2 if "general" in SWEEPS else 1)
+
+
+def _progress_paths(node, path=()) -> list[tuple[int, ...]]:
+    if getattr(node, "type", None) == "progress":
+        return [path]
+    children = getattr(node, "children", {})
+    return [p for i, c in sorted(children.items()) for p in _progress_paths(c, (*path, i))]
+
+
+def test_the_progress_bar_keeps_its_place_when_the_queue_line_goes(monkeypatch):
+    """A queued job's page shows its queue line above its progress bar; when it starts, the bar must be redrawn in
+    the same place, or the browser shows the stale bar beside the new one until the redraw ends."""
+    line: list[str | None] = ["queued: 1st in line (1 job ahead)"]
+    ticket = type("T", (), {"active": True, "why": None, "state": "queued", "job": None})()
+    monkeypatch.setattr(visitor, "ticket", lambda kind: ticket)
+    monkeypatch.setattr(visitor, "queue_line", lambda t: line[0])
+    monkeypatch.setattr(visitor, "heartbeat", lambda: None)
+
+    def script() -> None:
+        import streamlit as st
+
+        from ui.training import poll
+
+        poll("sweep", lambda job: st.progress(0.0, text="a job: 0/? tasks done"))
+
+    at = AppTest.from_function(script, default_timeout=30).run()
+    assert not at.exception and [i.value for i in at.info] == [line[0]]
+    queued = _progress_paths(at.main)
+    line[0], ticket.state = None, "running"
+    at.run()
+    assert not at.exception and len(at.info) == 0 and len(at.button) == 0
+    assert _progress_paths(at.main) == queued and len(queued) == 1
