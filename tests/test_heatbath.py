@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import itertools
+import math
 
 import numpy as np
 import pytest
@@ -12,6 +13,9 @@ from hypothesis import strategies as st
 
 from isingviz.dynamics import simulate
 from isingviz.heatbath import (
+    EXACT_OBS_VAR,
+    aligned_steps,
+    closure_costs,
     closure_mean,
     combine_rows,
     decode,
@@ -54,6 +58,46 @@ def test_pairs_without_evidence_fall_back_to_the_prior() -> None:
     assert combine_rows(P, 0.3) == pytest.approx(np.full((1, 6), 0.3))
     P[0, 0, 1] = P[0, 1, 0] = 0.9  # both rows say "edge": evidence adds up beyond either row
     assert combine_rows(P, 0.3)[0, 0] > 0.9
+
+
+def _binomial_nll(k: int, R: int, q: float) -> float:
+    return -float(np.log(math.comb(R, k)) + k * np.log(q) + (R - k) * np.log1p(-q))
+
+
+@settings(max_examples=40, deadline=None)
+@given(R=st.integers(1, 50), s=st.sampled_from([-1.0, 1.0]), tau=st.floats(0.05, 0.5), data=st.data())
+def test_aligned_steps_are_scored_by_the_exact_flip_count(R: int, s: float, tau: float, data) -> None:
+    """Every replica at s: the next mean says how many flipped, a binomial count whose cost differences between
+    two drifts are exactly those of the binomial law (the choose term cancels)."""
+    k = data.draw(st.integers(0, R))
+    f1, f2 = data.draw(st.floats(-0.999, 0.999)), data.draw(st.floats(-0.999, 0.999))
+    x_next = s * (1.0 - 2.0 * k / R)
+    xi = torch.tensor([[s]], dtype=torch.float64)
+    r = torch.tensor([[(x_next - (1.0 - tau) * s) / tau]], dtype=torch.float64)
+    assert bool(aligned_steps(xi, r, tau, R, 0.0)[0, 0])
+    f = torch.tensor([[[f1], [f2]]], dtype=torch.float64)  # (N = 1, Q = 2, S = 1)
+    c = closure_costs(f, xi, r, tau, R, 0.0)[0].numpy()
+    q1, q2 = tau * (1 - s * f1) / 2, tau * (1 - s * f2) / 2
+    assert c[0] - c[1] == pytest.approx(_binomial_nll(k, R, q1) - _binomial_nll(k, R, q2), rel=1e-9, abs=1e-9)
+
+
+def test_a_spin_that_stays_put_barely_prefers_a_stronger_field() -> None:
+    """T = 0.4, R = 10, tau = 0.1: a settled spin for 49 steps, field 1 (tanh 2.5) against field 3 (tanh 7.5).
+    The count's evidence is 49 R tau (tanh 7.5 - tanh 2.5) / 2 ~ 0.33 nats; the Gaussian alone gave ~137."""
+    xi = torch.ones((1, 49), dtype=torch.float64)
+    r = torch.ones((1, 49), dtype=torch.float64)  # x stays at 1: r = (1 - 0.9) / 0.1
+    f = torch.tensor([np.tanh(2.5), np.tanh(7.5)], dtype=torch.float64).reshape(1, 2, 1).expand(1, 2, 49)
+    c = closure_costs(f, xi, r, 0.1, 10, 0.0)[0].numpy()
+    assert 0.2 < c[0] - c[1] < 0.5
+    noisy = closure_costs(f, xi, r, 0.1, 10, EXACT_OBS_VAR)[0].numpy()  # observation noise: the Gaussian, as before
+    assert noisy[0] - noisy[1] > 50
+
+
+def test_steps_that_are_not_counts_stay_gaussian() -> None:
+    xi = torch.tensor([[1.0, 0.6, 1.0]], dtype=torch.float64)
+    r = torch.tensor([[1.0, 0.6, 0.95]], dtype=torch.float64)  # settled; replicas disagree; 0.5 of a replica flipped
+    assert aligned_steps(xi, r, 0.1, 10, 0.0).tolist() == [[True, False, False]]
+    assert not bool(aligned_steps(xi, r, 0.1, 10, 1e-6).any())
 
 
 @pytest.fixture(scope="module")
