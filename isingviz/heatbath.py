@@ -101,12 +101,17 @@ EXACT_OBS_VAR = 1e-12  # below this observation variance the replica means are t
 _COUNT_TOL = 1e-6  # a flip count within this of an integer is one
 
 
+def _flips(xi: torch.Tensor, r: torch.Tensor, tau: float, R: int) -> torch.Tensor:
+    """How many of a spin's R replicas flipped in a step, (N, S), if they all sat at x_i = +/-1 before it."""
+    return R * tau * (1.0 - torch.sign(xi) * r) / 2.0
+
+
 def aligned_steps(xi: torch.Tensor, r: torch.Tensor, tau: float, R: int, obs_var: float) -> torch.Tensor:
     """Where the flips of a step can be counted, (N, S) bool: the spin's R replicas all agree (x_i = +/-1), the
     means are recorded without observation noise, and the next mean says a whole number of replicas flipped."""
     if obs_var >= EXACT_OBS_VAR:
         return torch.zeros_like(xi, dtype=torch.bool)
-    k = R * tau * (1.0 - torch.sign(xi) * r) / 2.0
+    k = _flips(xi, r, tau, R)
     return (xi.abs() >= 1.0 - 1e-12) & ((k - k.round()).abs() < _COUNT_TOL)
 
 
@@ -128,9 +133,8 @@ def closure_costs(
     cost = 0.5 * (r.unsqueeze(1) - f) ** 2 / var + 0.5 * torch.log(var)
     counted = aligned_steps(xi, r, tau, R, obs_var)
     if bool(counted.any()):
-        s = torch.sign(xi).unsqueeze(1)
-        k = (R * tau * (1.0 - s * r.unsqueeze(1)) / 2.0).round()
-        q = (tau * (1.0 - s * f) / 2.0).clamp(1e-300, 1.0 - 1e-16)
+        k = _flips(xi, r, tau, R).round().unsqueeze(1)
+        q = (tau * (1.0 - torch.sign(xi).unsqueeze(1) * f) / 2.0).clamp(1e-300, 1.0 - 1e-16)
         exact = -(k * torch.log(q) + (R - k) * torch.log1p(-q))
         cost = torch.where(counted.unsqueeze(1), exact, cost)
     return cost.sum(-1)
