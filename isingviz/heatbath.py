@@ -18,7 +18,11 @@ increments r_i(m) = (x_i(m+1) - (1 - tau) x_i(m)) / tau under that Gaussian (``c
 all of the spin's replicas agree, x_i = +/-1 recorded without noise, the exact binomial law of how many of them
 flip instead, which the Gaussian misjudges near saturation), with a Bernoulli(prior) on each coupling:
 exhaustively over all 2^(L-1) sets (posterior marginals) up to ``exhaustive_max_L``, else by a local search
-(marginals from the single flips). The two directions i -> j and j -> i multiply their evidence.
+(marginals from the single flips). The two directions i -> j and j -> i multiply their evidence. Exhaustively, the
+prior's density can also be learnt from the instance (``density_rows``, ``learned_density``): every set's cost is
+at hand, so each row's marginal likelihood under each density of a grid is a sum, and the rows together weigh the
+grid (a complete lattice and a perfect matching need opposite priors; at high T the instance tells them apart by
+its total field long before single pairs stand out).
 
 ``no_coupling_pvalue`` tests whether an instance can be told from spins without any coupling at all (a regression
 F-test of each spin's increments on the other spins' states; no closure needed, since without couplings every
@@ -38,6 +42,13 @@ from .lattice import embed_rows, others_index
 
 _NODES = 15  # Gauss-Hermite nodes for the smooth part of E[tanh]: within 0.015 of it at T >= 0.4, field variance <= 9
 EXHAUSTIVE_MAX_L = 12  # 2^(L-1) sets per spin, each with a field law of 2L - 1 values: feasible up to here
+# the grid of densities pi that a decoder learning the density from the instance weighs (here and in
+# ``methods.posterior``), and its hyperprior Beta(1, HYPER_B): mean 1/3, like the fixed prior 0.3, so that an
+# instance without information leans to "no edge" (uniform: a tree at T = 50 under noise 1e-2 got 41 edges in one
+# Eq. 1 instance of 8)
+DENSITIES = (0.02, 0.05, 0.1, 0.2, 0.3, 0.4, 0.5, 0.6, 0.7, 0.8, 0.9, 0.95, 0.98)
+HYPER_B = 2.0
+FALLBACK_PRIOR = 0.3  # the fixed prior where the density cannot be learnt (``decode`` with prior None, local search)
 
 
 def subset_masks(n: int) -> np.ndarray:
@@ -169,6 +180,34 @@ def combine_rows(P: np.ndarray, prior: float) -> np.ndarray:
     return 1.0 / (1.0 + np.exp(-z))
 
 
+def density_rows(cost: torch.Tensor, sets: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+    """Per row and grid density pi (``DENSITIES``): the log marginal likelihood log sum_a exp(-cost(a)) pi^|a|
+    (1 - pi)^(n - |a|) (N, G) and the posterior marginals P(a_j = 1) (N, G, n); cost (N, Q), sets (Q, n)."""
+    pis = torch.tensor(DENSITIES, dtype=torch.float64)
+    k = sets.sum(1)  # (Q,)
+    log_prior = k * pis.log()[:, None] + (sets.shape[1] - k) * torch.log1p(-pis)[:, None]  # (G, Q)
+    joint = -cost.unsqueeze(1) + log_prior  # (N, G, Q)
+    return torch.logsumexp(joint, dim=2), torch.softmax(joint, dim=2) @ sets
+
+
+def learned_density(
+    evidence: np.ndarray, marg: np.ndarray, hyper_b: float = HYPER_B
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """The density integrated out: rows' log evidence (B, L, G) and marginals (B, L, G, L - 1) per grid density
+    (``density_rows``) -> pair probabilities (B, K), the posterior mean density (B,) and the pair probabilities at
+    each grid density (B, G, K). The rows multiply their evidence (as ``methods.posterior`` does, each pair
+    counted by its two rows), the hyperprior is Beta(1, ``hyper_b``); each grid point's pairs combine their rows
+    with its own pi counted once."""
+    pis = np.asarray(DENSITIES)
+    B, L, G = evidence.shape
+    log_w = evidence.sum(1) + (hyper_b - 1.0) * np.log1p(-pis)  # (B, G)
+    w = np.exp(log_w - log_w.max(1, keepdims=True))
+    w /= w.sum(1, keepdims=True)
+    P = embed_rows(np.moveaxis(marg, 2, 1).reshape(B * G, L, L - 1))  # (B G, L, L)
+    per_g = np.stack([combine_rows(P[g::G], pis[g]) for g in range(G)], axis=1)  # (B, G, K)
+    return np.einsum("bg,bgk->bk", w, per_g), w @ pis, per_g
+
+
 def _local_search(
     xo: torch.Tensor, vo: torch.Tensor, xi: torch.Tensor, r: torch.Tensor, args: tuple, prior: float,
     max_sweeps: int | None, chunk_bytes: int,
@@ -213,7 +252,7 @@ def decode(
     R: int,
     *,
     noise: float = 0.0,
-    prior: float = 0.3,
+    prior: float | None = 0.3,
     exhaustive_max_L: int = EXHAUSTIVE_MAX_L,
     max_sweeps: int | None = None,
     chunk_bytes: int = 64_000_000,
@@ -224,14 +263,22 @@ def decode(
         x: replica means, float64 (B, L, M).
         T, tau, R: temperature, time step and replica count of the heat-bath dynamics.
         noise: observation noise sigma on top (0 if none); it widens the likelihood.
-        prior: probability of a coupling before the data (also the level a pair without evidence falls back to).
+        prior: probability of a coupling before the data (also the level a pair without evidence falls back to);
+            None: the density learnt from the instance, integrated out over ``DENSITIES`` with the hyperprior
+            Beta(1, ``HYPER_B``) (``learned_density``: a complete lattice and a perfect matching need opposite
+            priors, and at high T and many replicas the instance tells them apart). Only the exhaustive search
+            weighs every set, as the density's evidence needs; the local search uses ``FALLBACK_PRIOR`` instead.
         exhaustive_max_L: largest L searched exhaustively; above it, a local search.
         max_sweeps: moves of the local search (default 4 L).
         chunk_bytes: working memory per chunk of rows.
 
     Returns:
-        The pair probabilities and ``{"search": "exhaustive" | "local", "sets_per_spin": int}``.
+        The pair probabilities and ``{"search": "exhaustive" | "local", "sets_per_spin": int, "density": (B,)}``,
+        the density the pairs were read with (learnt: its posterior mean; else the prior); with the density
+        learnt, also ``"p_fixed_prior"`` (B, K): the pairs read from the same costs with ``FALLBACK_PRIOR`` fixed.
     """
+    if prior is not None and not 0.0 < prior < 1.0:
+        raise ValueError(f"prior must be in (0, 1) or None (learnt from the instance), got {prior!r}")
     B, L, M = x.shape
     S = M - 1
     obs_var = noise**2 * (1.0 + (1.0 - tau) ** 2) / tau**2 + (1e-14 / tau) ** 2  # rounding of the momenta at least
@@ -242,16 +289,26 @@ def decode(
     if L <= exhaustive_max_L:
         masks = torch.from_numpy(subset_masks(L - 1))
         rows = max(1, chunk_bytes // (8 * (2 * L) * masks.shape[0] * S))
-        marg = torch.cat([
-            set_marginals(closure_costs(subset_field_laws(xo[c : c + rows], T), xi[c : c + rows], r[c : c + rows],
-                                        tau, R, obs_var), masks, prior)
+        costs = (
+            closure_costs(subset_field_laws(xo[c : c + rows], T), xi[c : c + rows], r[c : c + rows], tau, R, obs_var)
             for c in range(0, B * L, rows)
-        ])  # fmt: skip
-        info = {"search": "exhaustive", "sets_per_spin": int(masks.shape[0])}
+        )
+        info: dict[str, Any] = {"search": "exhaustive", "sets_per_spin": int(masks.shape[0])}
+        if prior is None:
+            ev, mg = zip(*(density_rows(c, masks) for c in costs))
+            G = len(DENSITIES)
+            p, info["density"], per_g = learned_density(
+                torch.cat(ev).numpy().reshape(B, L, G), torch.cat(mg).numpy().reshape(B, L, G, L - 1)
+            )
+            info["p_fixed_prior"] = per_g[:, DENSITIES.index(FALLBACK_PRIOR)]  # the same costs, the prior fixed
+            return p, info
+        marg = torch.cat([set_marginals(c, masks, prior) for c in costs])
     else:
+        prior = FALLBACK_PRIOR if prior is None else prior
         vo = (1.0 - xo**2).clamp_min(0.0)
         marg, tried = _local_search(xo, vo, xi, r, (T, tau, R, obs_var), prior, max_sweeps, chunk_bytes)
         info = {"search": "local", "sets_per_spin": tried}
+    info["density"] = np.full(B, prior)
     return combine_rows(embed_rows(marg.numpy().reshape(B, L, L - 1)), prior), info
 
 

@@ -13,18 +13,23 @@ from hypothesis import strategies as st
 
 from isingviz.dynamics import simulate
 from isingviz.heatbath import (
+    DENSITIES,
     EXACT_OBS_VAR,
+    FALLBACK_PRIOR,
     aligned_steps,
     closure_costs,
     closure_mean,
     combine_rows,
     decode,
+    density_rows,
     f_tail,
+    learned_density,
     no_coupling_pvalue,
+    set_marginals,
     subset_field_laws,
     subset_masks,
 )
-from isingviz.lattice import adjacency_to_pairs, embed_rows, random_lattice
+from isingviz.lattice import adjacency_to_pairs, complete, embed_rows, random_lattice
 
 
 @settings(max_examples=25, deadline=None)
@@ -111,7 +116,8 @@ def replica_data() -> tuple[np.ndarray, np.ndarray]:
 def test_decoder_reads_replica_means_far_above_the_trivial_guess(replica_data) -> None:
     X, y = replica_data
     p, info = decode(X, 1.0, 0.1, 1000)
-    assert info == {"search": "exhaustive", "sets_per_spin": 2**7}
+    assert {k: info[k] for k in ("search", "sets_per_spin")} == {"search": "exhaustive", "sets_per_spin": 2**7}
+    assert np.all(info["density"] == FALLBACK_PRIOR)
     trivial = np.mean(y == 0)
     assert np.mean((p > 0.5) == y) >= trivial + 0.1  # measured 0.87 vs trivial 0.64
     assert np.all((p > 0) & (p < 1))
@@ -133,6 +139,56 @@ def test_few_replicas_or_hot_data_leave_pairs_near_the_prior() -> None:
     p, _ = decode(X, 50.0, 0.1, 3, prior=0.3)
     assert np.all(p < 0.5)  # no pair has the evidence to beat the prior
     assert np.abs(p - 0.3).mean() < 0.1
+
+
+@settings(max_examples=20, deadline=None)
+@given(n=st.integers(1, 5), seed=st.integers(0, 2**31 - 1))
+def test_density_rows_sum_every_set_under_each_density(n: int, seed: int) -> None:
+    rng = np.random.default_rng(seed)
+    sets = torch.from_numpy(subset_masks(n))
+    cost = torch.from_numpy(rng.uniform(0.0, 20.0, (3, 2**n)))
+    evidence, marg = density_rows(cost, sets)
+    k = sets.sum(1).numpy()
+    for g, pi in enumerate(DENSITIES):
+        w = np.exp(-cost.numpy()) * pi**k * (1.0 - pi) ** (n - k)
+        np.testing.assert_allclose(evidence[:, g].numpy(), np.log(w.sum(1)), rtol=1e-10)
+        np.testing.assert_allclose(marg[:, g].numpy(), (w / w.sum(1, keepdims=True)) @ sets.numpy(), atol=1e-12)
+    g = DENSITIES.index(FALLBACK_PRIOR)  # a fixed prior is one grid point
+    np.testing.assert_allclose(marg[:, g].numpy(), set_marginals(cost, sets, FALLBACK_PRIOR).numpy(), atol=1e-12)
+
+
+def test_learned_density_weighs_the_grid_by_the_rows_evidence() -> None:
+    G, L = len(DENSITIES), 4
+    evidence = np.full((1, L, G), -50.0)
+    evidence[0, :, DENSITIES.index(0.9)] = 0.0  # every row: only pi = 0.9 explains it
+    marg = np.broadcast_to(np.asarray(DENSITIES)[None, None, :, None], (1, L, G, L - 1)).copy()
+    p, density, per_g = learned_density(evidence, marg)
+    assert density[0] == pytest.approx(0.9) and per_g.shape == (1, G, L * (L - 1) // 2)
+    np.testing.assert_allclose(p, per_g[:, DENSITIES.index(0.9)], atol=1e-12)
+    np.testing.assert_allclose(p, 0.9, atol=1e-9)  # two rows at 0.9, the prior 0.9 counted once
+
+
+def test_a_learnt_density_reads_a_complete_lattice_that_the_fixed_prior_misses() -> None:
+    # hot and well averaged: every pair's evidence is weak, but the total field is that of a complete lattice
+    A = np.broadcast_to(complete(8), (4, 8, 8))
+    s0 = np.random.default_rng(6).choice([-1.0, 1.0], (4, 8))
+    X = simulate(A, s0, 10.0, 0.1, 50, mode="stochastic", replicas=1000, seed=7)
+    fixed, _ = decode(X, 10.0, 0.1, 1000)
+    learnt, info = decode(X, 10.0, 0.1, 1000, prior=None)
+    assert np.all(info["density"] > 0.6)
+    np.testing.assert_allclose(info["p_fixed_prior"], fixed, atol=1e-9)  # the same costs
+    assert np.mean(learnt > 0.5) > np.mean(fixed > 0.5) + 0.2
+
+
+def test_a_learnt_density_stays_low_on_a_sparse_lattice(replica_data) -> None:
+    X, y = replica_data
+    p, info = decode(X, 1.0, 0.1, 1000, prior=None)
+    assert np.all(info["density"] < 0.5)  # true 10 / 28 = 0.36
+    assert np.mean((p > 0.5) == y) >= np.mean(y == 0) + 0.1
+    _, local = decode(X, 1.0, 0.1, 1000, prior=None, exhaustive_max_L=4)
+    assert np.all(local["density"] == FALLBACK_PRIOR) and "p_fixed_prior" not in local  # nothing to weigh
+    with pytest.raises(ValueError, match="prior must be in"):
+        decode(X, 1.0, 0.1, 1000, prior=1.0)
 
 
 def test_embed_rows_puts_row_coefficients_off_the_diagonal() -> None:

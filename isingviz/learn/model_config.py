@@ -51,6 +51,9 @@ class ModelConfig:
     rounds: int = 2  # general: refinement rounds of the pair network (CNNs ignore it)
     head: bool = False  # general: a confidence head on the logits (calibration, replica data; learn.general.head)
     head_L_max: int = 24  # general: largest L of Eq. 1 data the head corrects (its training range; beyond: the network)
+    # general: the head's inputs per pair (learn.general.head.HEAD_INPUTS): 11 in files made before the replica
+    # decoder's learnt density, which the head of 13 also reads
+    head_inputs: int = 11
 
     @property
     def K(self) -> int:
@@ -78,7 +81,7 @@ class ModelConfig:
         Allowed: arch in ARCHITECTURES + GENERAL_ARCHITECTURES, encoding in ENCODINGS, 2 <= L <= 64,
         2 <= M <= M_MAX, 0 < tau <= 1, 1 to CHANNELS_COUNT_MAX channels of 1..CHANNEL_MAX, kernel 1..KERNEL_MAX,
         hidden 1..HIDDEN_MAX, squeeze 0..SQUEEZE_MAX, time_bins 0..M, dropout in [0, 1), rounds 0..ROUNDS_MAX,
-        head a bool, L_MIN <= head_L_max <= L_MAX.
+        head a bool, L_MIN <= head_L_max <= L_MAX, head_inputs 11 or 13.
         The parameter count is checked by ``networks.check_size``.
         """
         check_choice("model arch", self.arch, ARCHITECTURES + GENERAL_ARCHITECTURES)
@@ -96,3 +99,6 @@ class ModelConfig:
         if not isinstance(self.head, bool):
             raise ValueError(f"model head must be true or false, got {type(self.head).__name__}")
         check_int("model head_L_max", self.head_L_max, L_MIN, L_MAX)
+        check_int("model head_inputs", self.head_inputs, 11, 13)
+        if self.head_inputs not in (11, 13):
+            raise ValueError(f"model head_inputs must be 11 or 13, got {self.head_inputs}")

@@ -181,7 +181,10 @@ def _parse_header(data: bytes) -> dict[str, Any]:
         raise ValueError(f"not a model file: {len(data)} bytes, shorter than the 8-byte safetensors header length")
     (n,) = struct.unpack("<Q", data[:8])
     plausible = 2 <= n <= min(len(data) - 8, MAX_HEADER_BYTES) and data[8:9] == b"{"
-    if not plausible and (data[:1] == b"\x80" or data[:4] == b"PK\x03\x04"):
+    # a safetensors header opens its JSON at byte 8 (a truncated file too), whatever its length's first byte (0x80
+    # like a pickle's opcode when the length is 128 mod 256)
+    sniffed = data[8:9] != b"{" and (data[:1] == b"\x80" or data[:4] == b"PK\x03\x04")
+    if not plausible and sniffed:
         raise ValueError(_NOT_SAFETENSORS)
     if not plausible:
         raise ValueError(f"not a safetensors file: header length {n:,} is absurd for a file of {len(data):,} bytes")

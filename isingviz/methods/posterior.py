@@ -32,17 +32,13 @@ from typing import Any
 
 import numpy as np
 
-from ..heatbath import combine_rows
+from ..heatbath import DENSITIES, HYPER_B, combine_rows
 from ..lattice import embed_rows, others_index
 from ..learn.general.features import noise_floor
 from .base import increments
 from .binary import exhaustive_costs
 
 POSTERIOR_MAX_L = 12  # 2^(L-1) sets per spin: 2,048 at L = 12
-DENSITIES = (0.02, 0.05, 0.1, 0.2, 0.3, 0.4, 0.5, 0.6, 0.7, 0.8, 0.9, 0.95, 0.98)
-# the density's hyperprior: Beta(1, 2) on the grid, mean 1/3 like the gate's prior 0.3, so that an instance without
-# information leans to "no edge" (uniform, a tree at T = 50 under noise 1e-2 got 41 edges in one instance of 8)
-HYPER_B = 2.0
 NOISE_KINDS = ("dynamics", "observation")
 NOISE_LEVELS = 24
 _MIN_WEIGHT = 1e-4  # grid points below this share of the evidence do not enter the marginals

@@ -224,6 +224,7 @@ BAD = {
     "random bytes": (lambda d: np.random.default_rng(0).bytes(4000), "header length"),
     "truncated data": (lambda d: d[:-7], "truncated"),
     "truncated header": (lambda d: d[:200], "header length"),
+    "truncated, length 128 mod 256": (lambda d: struct.pack("<Q", 384) + d[8:200], "header length"),  # not a pickle
     "header not JSON": (lambda d: struct.pack("<Q", 12) + b"{not json!!}" + b"\0" * 8, "not valid JSON"),
     "malformed tensor entry": (lambda d: _with_header(d, {"x": 5}), "malformed header entry"),
     "duplicate keys": (lambda d: _with_header(d, {}, b',"__metadata__":{}'), "appears twice"),

@@ -189,6 +189,16 @@ def test_kinetic_estimators_beat_trivial_on_stochastic_data(name: str, stochasti
     assert acc > reconstruct("trivial", X).accuracy(y) + 0.25
 
 
+def test_replica_decoder_with_a_learnt_density_reports_it(stochastic) -> None:
+    X, y, _ = stochastic
+    rec = reconstruct("replica_ml", X[:4], T=1.0, tau=TAU, replicas=100, prior=None)
+    density = rec.results["density"]
+    assert len(density) == 4 and all(0.0 < d < 1.0 for d in density)
+    assert "p_fixed_prior" not in rec.results
+    fixed = reconstruct("replica_ml", X[:4], T=1.0, tau=TAU, replicas=100)
+    assert fixed.results["density"] == [0.3] * 4
+
+
 def test_scores_respect_spin_relabelling_and_the_sign_flip(lattices: np.ndarray) -> None:
     A = lattices[1]
     X = instances(A, 1, 1.0, seed=11)

@@ -7,7 +7,11 @@ from the replica decoder (``isingviz.heatbath``, the one-step likelihood of the 
 
     inputs per pair: z / 10, z_rep / 10, [R given], 1 / sqrt(R), the network's per-instance features (log T,
     log residual variance, (L-1)/(M-1), log L), and per instance: mean |z| / 10, mean p(edge), mean |z_rep| / 10;
-    output: z + MLP(inputs) (it starts as the identity).
+    from the head of ``N_HEAD`` = 13 inputs on, also z_dens / 10, the replica decoder's logit with the density
+    learnt from the instance, and that density (``heatbath.decode`` with prior None: it tells a complete lattice
+    from a sparse one where the fixed prior 0.3 reads "no edge"; but at low T with few replicas, where the closure
+    errs, it can mislead, which the head weighs by T and R); output: z + MLP(inputs) (it starts as the identity).
+    Heads of model files made before them read the first ``N_HEAD_FIXED_PRIOR`` = 11 (``ModelConfig.head_inputs``).
 
 It is trained, with the network frozen, on fresh lattices of every family (``isingviz.lattice.GENERATORS``:
 sparse, dense, star, tree, complete bipartite, matching, complete, empty), T log-uniform, half of the mean-field
@@ -30,20 +34,25 @@ from torch import nn
 
 from ...config import dataclass_from_dict
 from ...dynamics import simulate
-from ...heatbath import EXHAUSTIVE_MAX_L, decode
+from ...heatbath import EXHAUSTIVE_MAX_L, FALLBACK_PRIOR, decode
 from ...lattice import GENERATORS, adjacency_to_pairs, make_lattice
 from ...limits import L_MAX, REPLICAS_MAX, SEED_MAX, STEPS_MAX, T_MAX, T_MIN, check_float, check_int
 
-N_HEAD = 11  # inputs per pair
+N_HEAD = 13  # inputs per pair
+N_HEAD_FIXED_PRIOR = 11  # inputs per pair of the heads made before the learnt density: the first 11
+HEAD_INPUTS = (N_HEAD_FIXED_PRIOR, N_HEAD)  # the input counts a model file's head may have
 Z_CLIP = 30.0  # logits beyond this carry no more information (p within 1e-13 of 0 or 1)
 
 
 class ConfidenceHead(nn.Module):
     """Pair logits (B, K) and their context -> corrected logits (B, K); identity at initialisation."""
 
-    def __init__(self, width: int = 32) -> None:
+    def __init__(self, width: int = 32, n_inputs: int = N_HEAD) -> None:
         super().__init__()
-        self.mlp = nn.Sequential(nn.Linear(N_HEAD, width), nn.SiLU(), nn.Linear(width, width), nn.SiLU(),
+        if n_inputs not in HEAD_INPUTS:
+            raise ValueError(f"a confidence head reads {' or '.join(map(str, HEAD_INPUTS))} inputs, got {n_inputs!r}")
+        self.n_inputs = n_inputs
+        self.mlp = nn.Sequential(nn.Linear(n_inputs, width), nn.SiLU(), nn.Linear(width, width), nn.SiLU(),
                                  nn.Linear(width, 1))  # fmt: skip
         nn.init.zeros_(self.mlp[-1].weight)
         nn.init.zeros_(self.mlp[-1].bias)
@@ -52,9 +61,22 @@ class ConfidenceHead(nn.Module):
         return z + self.mlp(inputs)[..., 0]
 
 
-def head_inputs(z: torch.Tensor, glob: np.ndarray, z_rep: np.ndarray | None, replicas: int | None) -> torch.Tensor:
-    """The head's inputs (B, K, N_HEAD) from the network's logits z (B, K), its per-instance features glob (B, 4),
-    the replica decoder's logits z_rep (B, K) (None for mean-field data) and R (None for mean-field data)."""
+def head_inputs(
+    z: torch.Tensor,
+    glob: np.ndarray,
+    z_rep: np.ndarray | None,
+    replicas: int | None,
+    learnt: tuple[np.ndarray, np.ndarray] | None = None,
+    n_inputs: int = N_HEAD,
+) -> torch.Tensor:
+    """The head's inputs (B, K, n_inputs) from the network's logits z (B, K), its per-instance features glob (B, 4),
+    the replica decoder's logits z_rep (B, K), R, and ``learnt``: the decoder's logits with the density learnt
+    (B, K) and that density (B,) (all three None for mean-field data; ``replica_features`` makes them); a head of
+    ``N_HEAD_FIXED_PRIOR`` inputs reads the first ones only."""
+    if n_inputs not in HEAD_INPUTS:
+        raise ValueError(f"a confidence head reads {' or '.join(map(str, HEAD_INPUTS))} inputs, got {n_inputs!r}")
+    if (z_rep is None) != (replicas is None) or (learnt is not None and z_rep is None):
+        raise ValueError("replica data needs z_rep and R together (learnt only with them); mean-field data none")
     B, K = z.shape
     zc = z.detach().clamp(-Z_CLIP, Z_CLIP).double()
     zr = torch.zeros_like(zc) if z_rep is None else torch.from_numpy(np.clip(z_rep, -Z_CLIP, Z_CLIP))
@@ -70,20 +92,38 @@ def head_inputs(z: torch.Tensor, glob: np.ndarray, z_rep: np.ndarray | None, rep
         ],
         dim=1,
     )  # (B, 9)
-    x = torch.cat([zc[..., None] / 10.0, zr[..., None] / 10.0, per_instance[:, None, :].expand(B, K, 9)], dim=-1)
-    return x.float()
+    parts = [zc[..., None] / 10.0, zr[..., None] / 10.0, per_instance[:, None, :].expand(B, K, 9)]
+    if n_inputs == N_HEAD:
+        if learnt is None:  # mean-field data, or replica data read without the density (the fixed prior)
+            zd, dens = zr, torch.zeros(B, dtype=torch.float64) if z_rep is None else torch.full((B,), FALLBACK_PRIOR)
+        else:
+            zd = torch.from_numpy(np.clip(learnt[0], -Z_CLIP, Z_CLIP))
+            dens = torch.from_numpy(np.asarray(learnt[1], dtype=np.float64))
+        parts += [zd[..., None] / 10.0, dens[:, None, None].expand(B, K, 1)]
+    return torch.cat(parts, dim=-1).float()
 
 
-def replica_logits(x: np.ndarray, T: Any, tau: float, replicas: int) -> np.ndarray:
-    """The replica decoder's pair logits (B, K) for the head (``heatbath.decode``, its default prior); T is a
-    scalar or one per instance."""
-    T_arr = np.broadcast_to(np.asarray(T, dtype=np.float64), (x.shape[0],))
-    p = np.empty((x.shape[0], x.shape[1] * (x.shape[1] - 1) // 2))
-    for t in np.unique(T_arr):  # the decoder takes one T
-        sel = T_arr == t
-        p[sel] = decode(x[sel], float(t), tau, replicas)[0]
+def _logit(p: np.ndarray) -> np.ndarray:
     p = np.clip(p, 1e-13, 1.0 - 1e-13)
     return np.log(p / (1.0 - p))
+
+
+def replica_features(
+    x: np.ndarray, T: Any, tau: float, replicas: int
+) -> tuple[np.ndarray, tuple[np.ndarray, np.ndarray]]:
+    """The replica decoder's pair logits (B, K) with the prior fixed at ``heatbath.FALLBACK_PRIOR``, and, from the
+    same costs, ``learnt``: its logits (B, K) with the density learnt from the instance and that density (B,)
+    (``heatbath.decode`` with prior None; beyond its exhaustive search, the fixed prior's logits and density) for
+    ``head_inputs``; T is a scalar or one per instance."""
+    B, L = x.shape[:2]
+    T_arr = np.broadcast_to(np.asarray(T, dtype=np.float64), (B,))
+    fixed, learnt, dens = np.empty((B, L * (L - 1) // 2)), np.empty((B, L * (L - 1) // 2)), np.empty(B)
+    for t in np.unique(T_arr):  # the decoder takes one T
+        sel = T_arr == t
+        learnt[sel], info = decode(x[sel], float(t), tau, replicas, prior=None)
+        fixed[sel] = info.get("p_fixed_prior", learnt[sel])  # the local search reads with the fixed prior
+        dens[sel] = info["density"]
+    return _logit(fixed), (_logit(learnt), dens)
 
 
 @dataclass(frozen=True)
@@ -171,8 +211,8 @@ def collect_examples(
                 sigma = float(np.exp(rng.uniform(math.log(tc.noise_min), math.log(tc.noise_max))))
                 X = X + sigma * rng.standard_normal(X.shape)
         _, zs, glob = net.logits_and_context(X, np.full(n, T), tc.tau)
-        z_rep = replica_logits(X, T, tc.tau, R) if R is not None else None
-        inputs = head_inputs(zs[-1], glob, z_rep, R)
+        z_rep, learnt = replica_features(X, T, tc.tau, R) if R is not None else (None, None)
+        inputs = head_inputs(zs[-1], glob, z_rep, R, learnt)
         y = torch.from_numpy(np.stack([adjacency_to_pairs(a) for a in A]).astype(np.float32))
         held = bool(rng.random() < tc.held_out)
         parts.append((inputs.reshape(-1, N_HEAD), zs[-1].reshape(-1).float(), y.reshape(-1), held))

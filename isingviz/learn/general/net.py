@@ -208,7 +208,7 @@ class GeneralNet(nn.Module):
         if cfg.head:
             from .head import ConfidenceHead
 
-            self.head = ConfidenceHead()
+            self.head = ConfidenceHead(n_inputs=cfg.head_inputs)
         self.head_L_max = cfg.head_L_max
 
     def pair_logits(self, x: Any, T: Any, tau: float, rounds: int | None = None) -> list[torch.Tensor]:
@@ -271,11 +271,11 @@ class GeneralNet(nn.Module):
         z = zs[-1]
         head = getattr(self, "head", None)
         if head is not None and use_head and (replicas is not None or L <= self.head_L_max):
-            from .head import head_inputs, replica_logits
+            from .head import head_inputs, replica_features
 
             xs, Ts = gf.check_inputs(x, T, tau)
-            z_rep = replica_logits(xs, Ts, tau, replicas) if replicas is not None else None
-            z = head(head_inputs(z, glob, z_rep, replicas), z)
+            z_rep, learnt = replica_features(xs, Ts, tau, replicas) if replicas is not None else (None, None)
+            z = head(head_inputs(z, glob, z_rep, replicas, learnt, n_inputs=head.n_inputs), z)
         return _pairs_to_logp(z)
 
 

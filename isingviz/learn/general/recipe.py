@@ -25,7 +25,7 @@ from ...threads import torch_threads
 from ..networks import n_parameters
 from ..store import SUFFIX, load_model, save_model
 from ..train import ProgressFn, StopFlag, TrainResult, _stop_requested
-from .head import HeadTrainConfig
+from .head import N_HEAD, HeadTrainConfig
 from .train import GeneralTrainConfig, general_model_config, train_general
 
 # Fields with their own argument in train_and_save_general (and flag in the CLI); the others go in ``overrides``.
@@ -213,7 +213,7 @@ def train_and_save_head(
         raise ValueError(f"the base must be a general model (arch='general'), got arch={loaded.config.arch!r}")
     if loaded.tau != tc.tau:
         raise ValueError(f"the base model's tau={loaded.tau} differs from the head's training tau={tc.tau}")
-    cfg = dataclasses.replace(loaded.config, head=True, head_L_max=tc.L_max)
+    cfg = dataclasses.replace(loaded.config, head=True, head_L_max=tc.L_max, head_inputs=N_HEAD)
     with torch_threads(threads):
         t0 = time.perf_counter()
         train, held = collect_examples(loaded.model, tc, collect_progress)

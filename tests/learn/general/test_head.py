@@ -13,12 +13,13 @@ from isingviz.cli.commands import main
 from isingviz.experiments.unseen import evaluation_set
 from isingviz.learn.general.head import (
     N_HEAD,
+    N_HEAD_FIXED_PRIOR,
     ConfidenceHead,
     HeadTrainConfig,
     collect_examples,
     fit_head,
     head_inputs,
-    replica_logits,
+    replica_features,
 )
 from isingviz.learn.general.recipe import train_and_save_head
 from isingviz.learn.model_config import ModelConfig
@@ -51,17 +52,35 @@ def test_a_new_head_changes_nothing():
 def test_inputs_say_what_data_they_are_from():
     z = torch.zeros(2, 6)
     mean_field = head_inputs(z, np.zeros((2, 4)), None, None)
-    replicas = head_inputs(z, np.zeros((2, 4)), np.full((2, 6), 3.0), 100)
-    assert torch.all(mean_field[..., 1:4] == 0)  # no decoder logit, no R
+    learnt = (np.full((2, 6), -2.0), np.array([0.25, 0.75]))
+    replicas = head_inputs(z, np.zeros((2, 4)), np.full((2, 6), 3.0), 100, learnt)
+    assert torch.all(mean_field[..., 1:4] == 0) and torch.all(mean_field[..., 11:] == 0)  # no decoder, no R
     assert torch.allclose(replicas[..., 1], torch.tensor(0.3)) and torch.all(replicas[..., 2] == 1)
     assert torch.allclose(replicas[..., 3], torch.tensor(0.1))  # 1 / sqrt(R)
+    assert torch.allclose(replicas[..., 11], torch.tensor(-0.2))  # the learnt density's logit / 10
+    assert torch.allclose(replicas[:, 0, 12], torch.tensor([0.25, 0.75]))  # and the density itself
 
 
-def test_replica_logits_take_one_T_per_instance():
+def test_a_head_made_before_the_learnt_density_reads_the_first_inputs():
+    z = torch.randn(2, 6)
+    glob, z_rep, learnt = np.ones((2, 4)), np.full((2, 6), 3.0), (np.full((2, 6), -2.0), np.array([0.2, 0.9]))
+    old = head_inputs(z, glob, z_rep, 100, learnt, n_inputs=N_HEAD_FIXED_PRIOR)
+    assert torch.equal(old, head_inputs(z, glob, z_rep, 100, learnt)[..., :N_HEAD_FIXED_PRIOR])
+    assert ConfidenceHead(n_inputs=N_HEAD_FIXED_PRIOR)(old, z).shape == (2, 6)
+    with pytest.raises(ValueError, match="11 or 13 inputs"):
+        ConfidenceHead(n_inputs=12)
+    with pytest.raises(ValueError, match="z_rep and R together"):
+        head_inputs(z, glob, z_rep, None)
+
+
+def test_replica_features_take_one_T_per_instance():
     X, _ = evaluation_set(8, 1.0, 0.0, 2, seed=1, replicas=100)
-    both = replica_logits(X, np.array([1.0, 5.0]), 0.1, 100)
-    assert both.shape == (2, 28)
-    np.testing.assert_allclose(both[1], replica_logits(X[1:], 5.0, 0.1, 100)[0])
+    fixed, (learnt, density) = replica_features(X, np.array([1.0, 5.0]), 0.1, 100)
+    assert fixed.shape == learnt.shape == (2, 28) and density.shape == (2,)
+    one_fixed, (one_learnt, one_density) = replica_features(X[1:], 5.0, 0.1, 100)
+    np.testing.assert_allclose(fixed[1], one_fixed[0])
+    np.testing.assert_allclose(learnt[1], one_learnt[0])
+    assert density[1] == pytest.approx(one_density[0]) and np.all((density > 0) & (density < 1))
 
 
 def test_the_fit_lowers_the_held_out_loss_and_keeps_the_best(base):
