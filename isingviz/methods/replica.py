@@ -56,6 +56,6 @@ class ReplicaML(Reconstructor):
             x, know["T"], know["tau"], know["replicas"], noise=float(know.get("noise") or 0.0), prior=self.prior,
             exhaustive_max_L=self.exhaustive_max_L, max_sweeps=self.max_sweeps, chunk_bytes=self.chunk_bytes,
         )  # fmt: skip
+        info.pop("p_fixed_prior", None)  # the pairs with the prior fixed beside a learnt density: not the answer
         self.results_.update(info | {"density": np.asarray(info["density"]).tolist()})
-        self.results_.pop("p_fixed_prior", None)  # the pairs with the prior fixed: not this method's answer
         return p1, np.stack([1.0 - p1, p1], axis=-1)
