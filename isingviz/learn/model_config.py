@@ -33,6 +33,20 @@ ARCHITECTURES = ("spin_time_cnn", "conv2d")  # the CNNs: fixed L and M, trained 
 GENERAL_ARCHITECTURES = ("general",)  # any L and M, permutation equivariant (isingviz.learn.general.net)
 
 
+# the confidence head's inputs per pair (learn.general.head): before and since the replica decoder's learnt density
+HEAD_INPUTS = (11, 13)
+
+
+def check_head_inputs(name: str, value: Any) -> int:
+    """``value`` when it is one of ``HEAD_INPUTS``; ``ValueError`` naming them otherwise."""
+    check_int(name, value, min(HEAD_INPUTS), max(HEAD_INPUTS))
+    if value not in HEAD_INPUTS:
+        raise ValueError(
+            f"{name}: a confidence head reads {' or '.join(map(str, HEAD_INPUTS))} inputs per pair, got {value}"
+        )
+    return value
+
+
 @dataclass(frozen=True)
 class ModelConfig:
     """Architecture and input encoding; everything needed to rebuild the network."""
@@ -51,8 +65,8 @@ class ModelConfig:
     rounds: int = 2  # general: refinement rounds of the pair network (CNNs ignore it)
     head: bool = False  # general: a confidence head on the logits (calibration, replica data; learn.general.head)
     head_L_max: int = 24  # general: largest L of Eq. 1 data the head corrects (its training range; beyond: the network)
-    # general: the head's inputs per pair (learn.general.head.HEAD_INPUTS): 11 in files made before the replica
-    # decoder's learnt density, which the head of 13 also reads
+    # general: the head's inputs per pair (one of HEAD_INPUTS): 11 in files made before the replica decoder's
+    # learnt density, which the head of 13 also reads
     head_inputs: int = 11
 
     @property
@@ -99,6 +113,4 @@ class ModelConfig:
         if not isinstance(self.head, bool):
             raise ValueError(f"model head must be true or false, got {type(self.head).__name__}")
         check_int("model head_L_max", self.head_L_max, L_MIN, L_MAX)
-        check_int("model head_inputs", self.head_inputs, 11, 13)
-        if self.head_inputs not in (11, 13):
-            raise ValueError(f"model head_inputs must be 11 or 13, got {self.head_inputs}")
+        check_head_inputs("model head_inputs", self.head_inputs)

@@ -37,10 +37,10 @@ from ...dynamics import simulate
 from ...heatbath import EXHAUSTIVE_MAX_L, FALLBACK_PRIOR, decode
 from ...lattice import GENERATORS, adjacency_to_pairs, make_lattice
 from ...limits import L_MAX, REPLICAS_MAX, SEED_MAX, STEPS_MAX, T_MAX, T_MIN, check_float, check_int
+from ..model_config import HEAD_INPUTS, check_head_inputs
 
-N_HEAD = 13  # inputs per pair
-N_HEAD_FIXED_PRIOR = 11  # inputs per pair of the heads made before the learnt density: the first 11
-HEAD_INPUTS = (N_HEAD_FIXED_PRIOR, N_HEAD)  # the input counts a model file's head may have
+# inputs per pair of the heads made before the learnt density (they read the first 11), and of the head since
+N_HEAD_FIXED_PRIOR, N_HEAD = HEAD_INPUTS
 Z_CLIP = 30.0  # logits beyond this carry no more information (p within 1e-13 of 0 or 1)
 
 
@@ -49,9 +49,7 @@ class ConfidenceHead(nn.Module):
 
     def __init__(self, width: int = 32, n_inputs: int = N_HEAD) -> None:
         super().__init__()
-        if n_inputs not in HEAD_INPUTS:
-            raise ValueError(f"a confidence head reads {' or '.join(map(str, HEAD_INPUTS))} inputs, got {n_inputs!r}")
-        self.n_inputs = n_inputs
+        self.n_inputs = check_head_inputs("n_inputs", n_inputs)
         self.mlp = nn.Sequential(nn.Linear(n_inputs, width), nn.SiLU(), nn.Linear(width, width), nn.SiLU(),
                                  nn.Linear(width, 1))  # fmt: skip
         nn.init.zeros_(self.mlp[-1].weight)
@@ -73,8 +71,7 @@ def head_inputs(
     the replica decoder's logits z_rep (B, K), R, and ``learnt``: the decoder's logits with the density learnt
     (B, K) and that density (B,) (all three None for mean-field data; ``replica_features`` makes them); a head of
     ``N_HEAD_FIXED_PRIOR`` inputs reads the first ones only."""
-    if n_inputs not in HEAD_INPUTS:
-        raise ValueError(f"a confidence head reads {' or '.join(map(str, HEAD_INPUTS))} inputs, got {n_inputs!r}")
+    check_head_inputs("n_inputs", n_inputs)
     if (z_rep is None) != (replicas is None) or (learnt is not None and z_rep is None):
         raise ValueError("replica data needs z_rep and R together (learnt only with them); mean-field data none")
     B, K = z.shape
