@@ -1,18 +1,20 @@
 """How the exact posterior was chosen: variants of the general model on held-out lattices, as JSON.
 
-    python benchmarks/posterior_choice.py [--n 20] [--Ls 8,12] [--Ts 0.4,1,5,50] [--noises 0,1e-3,1e-2]
+    python benchmarks/posterior_choice.py [--n 20] [--Ls 8,12] [--Ts 0.4,1,5,10,50] [--noises 0,1e-3,1e-2]
         [--families all] [--seed 2000] [--workers 2] > results/posterior_choice.json
 
 Every (family, L, T, noise) cell draws ``n`` unseen lattices, one instance each (tau 0.1, M 50), from ``seed``
 (2000: not the general sweep's 1000, so that choosing on these cells does not tune on the sweep's). Variants, all
 on the same instances:
 ``previous`` (the network, twins and the evidence gate with its prior posterior: ``General(posterior=False)``),
-``shipped`` (``General()``: the exact posterior where the gate rejects or its density >= 0.6, Beta(1, 2)),
-``dense_0.5`` / ``dense_0.7`` (other density thresholds), ``hyper_1`` / ``hyper_3`` (other hyperpriors Beta(1, b)
-on the density), ``posterior_alone`` (``exact_posterior``, both noise kinds) and ``posterior_dynamics_only`` (only
-noise independent from step to step). Per cell and variant: the mean accuracy and the issue-13 checks of
-``experiments.general.cell_checks`` against the trivial guess and the best of the inversion and the binary
-decoder. The summary counts, per variant, the cells passing each check and the mean accuracy.
+``shipped`` (``General()``: the exact posterior where the gate rejects, where its density >= 0.6 or where it gives
+some pair of the network's answer a probability below 0.01, Beta(1, 2)), ``overrule_0`` / ``overrule_0.05`` (never
+overrule the network, or below 0.05), ``dense_0.5`` / ``dense_0.7`` (other density thresholds), ``hyper_1`` /
+``hyper_3`` (other hyperpriors Beta(1, b) on the density), ``posterior_alone`` (``exact_posterior``, both noise
+kinds) and ``posterior_dynamics_only`` (only noise independent from step to step). Per cell and variant: the mean
+accuracy and the issue-13 checks of ``experiments.general.cell_checks`` against the trivial guess and the best of
+the inversion and the binary decoder. The summary counts, per variant, the cells passing each check and the mean
+accuracy.
 """
 
 from __future__ import annotations
@@ -32,14 +34,14 @@ from isingviz.experiments.general import honesty_checks, margin_ok  # noqa: E402
 from isingviz.experiments.unseen import evaluation_set, honesty, paired_margin  # noqa: E402
 from isingviz.methods.evidence import FALLBACK_CAP as CAP  # noqa: E402
 
-VARIANTS = ("previous", "shipped", "dense_0.5", "dense_0.7", "hyper_1", "hyper_3", "posterior_alone",
-            "posterior_dynamics_only")  # fmt: skip
+VARIANTS = ("previous", "shipped", "overrule_0", "overrule_0.05", "dense_0.5", "dense_0.7", "hyper_1", "hyper_3",
+            "posterior_alone", "posterior_dynamics_only")  # fmt: skip
 
 
 def variant_proba(X: np.ndarray, T: float) -> dict[str, np.ndarray]:
     """p(edge) (n, K) of every variant on the instances X (n, L, M) at temperature T. ``previous`` and ``shipped``
     are ``General`` itself; the other thresholds and hyperpriors apply its rule to the same network answer."""
-    from isingviz.methods.general import DENSE, General
+    from isingviz.methods.general import DENSE, OVERRULE, General, overruled
     from isingviz.methods.posterior import exact_posterior
 
     previous = General(posterior=False)
@@ -47,9 +49,10 @@ def variant_proba(X: np.ndarray, T: float) -> dict[str, np.ndarray]:
     kept = np.array(previous.results_["supported"])
     out["shipped"] = General().predict_proba(X, T=T, tau=0.1)[..., 1]
     posts = {b: exact_posterior(X, T, 0.1, hyper_b=b) for b in (1.0, 2.0, 3.0)}
-    for name, b, dense in (("dense_0.5", 2.0, 0.5), ("dense_0.7", 2.0, 0.7), ("hyper_1", 1.0, DENSE),
-                           ("hyper_3", 3.0, DENSE)):  # fmt: skip
-        use = ~kept | (posts[b].density >= dense)
+    for name, b, dense, below in (("overrule_0", 2.0, DENSE, 0.0), ("overrule_0.05", 2.0, DENSE, 0.05),
+                                  ("dense_0.5", 2.0, 0.5, OVERRULE), ("dense_0.7", 2.0, 0.7, OVERRULE),
+                                  ("hyper_1", 1.0, DENSE, OVERRULE), ("hyper_3", 3.0, DENSE, OVERRULE)):  # fmt: skip
+        use = ~kept | (posts[b].density >= dense) | overruled(out["previous"], posts[b].p_edge, below)
         p = out["previous"].copy()
         p[use] = np.clip(posts[b].p_edge[use], CAP, 1.0 - CAP)
         out[name] = p
@@ -97,7 +100,7 @@ def summary(rows: list[dict[str, Any]]) -> dict[str, Any]:
 
 
 def main() -> None:
-    ap = parser(__doc__, n=20, Ls="8,12", Ts="0.4,1,5,50")
+    ap = parser(__doc__, n=20, Ls="8,12", Ts="0.4,1,5,10,50")
     ap.add_argument("--noises", default="0,1e-3,1e-2")
     a = ap.parse_args()
     names = families(a.families)

@@ -32,6 +32,11 @@ QUIET_ALPHA = 0.01
 # Eq. 1 instances at L <= POSTERIOR_MAX_L whose exact posterior puts the density at or above this: the posterior
 # answers (complete and other dense lattices, which the network, trained on sparse families, reads at 0.2-0.8)
 DENSE = 0.6
+# Eq. 1 instances at L <= POSTERIOR_MAX_L whose exact posterior gives some pair of the network's answer a probability
+# below this: the network misread the instance (noise at low T, where it reads 0.03-0.07 below the binary decoder)
+# and the posterior answers. Chosen on held-out lattices (benchmarks/posterior_choice.py, seed 2000): 0.01 kept the
+# cells at or above the trivial guess (328 of 330) where 0.05 lost one, and a perfect matching lost at 0.05 and 0.01
+OVERRULE = 0.01
 # replica data at L > heatbath.EXHAUSTIVE_MAX_L: the head's logits are divided by this. Beyond the exhaustive replica
 # decoder (the head's training range) the head reads a local search's single-flip marginals, surer than they should
 # be; fitted by the negative log-likelihood on held-out lattices (benchmarks/replica_calibration.py)
@@ -43,6 +48,13 @@ def answer_counts(answers: list[str]) -> dict[str, int]:
     """How many instances each part answered (``results_["answered_by"]``), in ``ANSWERS`` order, parts that
     answered none left out."""
     return {a: answers.count(a) for a in ANSWERS if a in answers}
+
+
+def overruled(p_edge: np.ndarray, posterior: np.ndarray, below: float = OVERRULE) -> np.ndarray:
+    """Per instance (B,): whether the posterior's pair probabilities (B, K) give some pair of the answer p_edge
+    (B, K), read at 1/2, a probability below ``below`` (0: never)."""
+    agree = np.where(p_edge > 0.5, posterior, 1.0 - posterior)  # the posterior's probability of the answer's value
+    return (agree < below).any(axis=1)
 
 
 def shipped_general_path() -> Path:
@@ -95,8 +107,10 @@ class General(Reconstructor):
     instances become "no edge", not confident). Up to L = ``posterior.POSTERIOR_MAX_L`` = 12 the exact posterior
     (``isingviz.methods.posterior``: every neighbour set, the density and the kind of noise learnt from the
     instance) takes the fallback's place, and also answers where it finds the lattice dense (density >= ``DENSE`` =
-    0.6, ``dense`` sets it: complete lattices, 1.000 where the network read 0.2-0.8), within [0.05, 0.95]
-    (``posterior=False``: the prior posterior at every L, as the previous release). From L = 20
+    0.6, ``dense`` sets it: complete lattices, 1.000 where the network read 0.2-0.8) and where it overrules the
+    network (some pair of the network's answer has a posterior probability below ``overrule``, default
+    ``OVERRULE`` = 0.01; 0: never: under noise at low T the network misreads instances that the posterior reads),
+    within [0.05, 0.95] (``posterior=False``: the prior posterior at every L, as the previous release). From L = 20
     (``symmetric.CLEAN_FIT_MIN_L``), on an instance without observation noise (``isingviz.methods.symmetric``: Eq. 1
     holds to float precision), the symmetric inversion, a least-squares fit of all rows at once with A_ij = A_ji,
     replaces an answer that does not reproduce the instance where it finds a dense lattice or reproduces the
@@ -144,6 +158,7 @@ class General(Reconstructor):
         replica_temperature: float = REPLICA_TEMPERATURE,
         clean_fit: bool = True,
         underdetermined_threshold: float = UNDERDETERMINED_THRESHOLD,
+        overrule: float = OVERRULE,
     ) -> None:
         self.model = as_general_net(model)
         if not (isinstance(underdetermined_threshold, (int, float)) and 0.5 <= underdetermined_threshold < 1.0):
@@ -152,6 +167,8 @@ class General(Reconstructor):
             )
         if not 0.0 < dense <= 1.0:
             raise ValueError(f"dense must be in (0, 1] (a density), got {dense!r}")
+        if not (isinstance(overrule, (int, float)) and 0.0 <= overrule < 0.5):
+            raise ValueError(f"overrule must be a probability in [0, 0.5) (0: never), got {overrule!r}")
         if not (isinstance(replica_temperature, (int, float)) and 1.0 <= replica_temperature <= 100.0):
             raise ValueError(f"replica_temperature must be a number in [1, 100] (1: none), got {replica_temperature!r}")
         if rounds is not None and not 0 <= rounds <= 16:
@@ -161,19 +178,21 @@ class General(Reconstructor):
         self.replica_temperature = float(replica_temperature)
         self.clean_fit = bool(clean_fit)
         self.underdetermined_threshold = float(underdetermined_threshold)
+        self.overrule = float(overrule)
 
     def __repr__(self) -> str:
         return (f"General(threads={self.threads!r}, rounds={self.rounds!r}, use_head={self.use_head!r},"
                 f" gate={self.gate!r}, posterior={self.posterior!r}, dense={self.dense!r},"
                 f" replica_temperature={self.replica_temperature!r}, clean_fit={self.clean_fit!r},"
-                f" underdetermined_threshold={self.underdetermined_threshold!r})")  # fmt: skip
+                f" underdetermined_threshold={self.underdetermined_threshold!r},"
+                f" overrule={self.overrule!r})")  # fmt: skip
 
     def _fit(self, x: np.ndarray, know: dict[str, Any]) -> tuple[np.ndarray, np.ndarray]:
         p1, supported, answers, raised = _edge_proba(
             self.model, x, know["T"], know["tau"], threads=self.threads, batch=self.batch, rounds=self.rounds,
             replicas=know.get("replicas"), use_head=self.use_head, gate=self.gate, posterior=self.posterior,
             dense=self.dense, replica_temperature=self.replica_temperature, clean_fit=self.clean_fit,
-            underdetermined_threshold=self.underdetermined_threshold,
+            underdetermined_threshold=self.underdetermined_threshold, overrule=self.overrule,
         )  # fmt: skip
         if supported is not None:
             self.results_["supported"] = supported.tolist()  # False: the gate's fallback, or "no coupling"
@@ -230,6 +249,7 @@ def _edge_proba(
     replica_temperature: float = REPLICA_TEMPERATURE,
     clean_fit: bool = True,
     underdetermined_threshold: float = UNDERDETERMINED_THRESHOLD,
+    overrule: float = OVERRULE,
 ) -> tuple[np.ndarray, np.ndarray | None, list[str] | None, np.ndarray | None]:
     """``predict_edge_proba``; with ``gate``, per instance whether the gate kept the network's (Eq. 1) or the head's
     (replicas) answer, and which part answered (one of ``ANSWERS``); None without ``gate``; on gated Eq. 1 data
@@ -241,7 +261,7 @@ def _edge_proba(
     with torch_threads(threads):
         return _answer(
             model, x, T, tau, batch, rounds, replicas, use_head, gate, posterior, dense, replica_temperature,
-            clean_fit, underdetermined_threshold,
+            clean_fit, underdetermined_threshold, overrule,
         )  # fmt: skip
 
 
@@ -260,6 +280,7 @@ def _answer(
     replica_temperature: float,
     clean_fit: bool,
     underdetermined_threshold: float,
+    overrule: float = OVERRULE,
 ) -> tuple[np.ndarray, np.ndarray | None, list[str] | None, np.ndarray | None]:
     """``_edge_proba``'s work, at the thread count it set."""
     T_arr = np.broadcast_to(np.asarray(T, dtype=np.float64), (x.shape[0],))
@@ -301,7 +322,7 @@ def _answer(
         # The exact posterior takes the gate's fallback (it learns the density and the kind of noise where the
         # fallback assumes a sparse prior and independent noise) and the dense instances; capped like it.
         post = exact_posterior(x, T_arr, tau)
-        use = ~kept | (post.density >= dense)
+        use = ~kept | (post.density >= dense) | overruled(p, post.p_edge, overrule)
         p[use] = np.clip(post.p_edge[use], cap, 1.0 - cap)
         answers[use] = "exact posterior"
     elif clean_fit and x.shape[1] >= CLEAN_FIT_MIN_L:

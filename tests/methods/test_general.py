@@ -69,12 +69,45 @@ def test_the_exact_posterior_can_be_left_out_and_its_threshold_moved():
     gm = General(posterior=False)
     gm.predict_proba(X, T=50.0, tau=0.1)
     assert "exact posterior" not in gm.results_["answered_by"]  # the previous release: the gate's prior posterior
-    never = General(dense=1.0)  # the density must reach 1: only the gate's rejections go to the posterior
+    never = General(dense=1.0, overrule=0.0)  # the density must reach 1: only the gate's rejections go to it
     never.predict_proba(X, T=50.0, tau=0.1)
     answered = [a == "exact posterior" for a in never.results_["answered_by"]]
     assert answered == [not kept for kept in never.results_["supported"]]
     with pytest.raises(ValueError, match="dense must be in"):
         General(dense=0.0)
+    with pytest.raises(ValueError, match="overrule must be a probability"):
+        General(overrule=0.5)
+
+
+def test_overruled_flags_an_answer_with_a_pair_the_posterior_all_but_excludes():
+    from isingviz.methods.general import overruled
+
+    answer = np.array([[0.9, 0.2, 0.1], [0.9, 0.2, 0.1], [0.6, 0.4, 0.4]])
+    post = np.array([[0.995, 0.5, 0.005], [0.5, 0.5, 0.995], [0.008, 0.5, 0.5]])
+    # row 0: the posterior agrees at >= 99 %; row 1: sure of an edge the answer lacks; row 2: sure of no edge
+    assert overruled(answer, post, 0.01).tolist() == [False, True, True]
+    assert not overruled(answer, post, 0.0).any()  # 0: never
+
+
+def test_noisy_low_t_instances_the_network_misreads_are_answered_by_the_exact_posterior():
+    from isingviz.methods.general import OVERRULE, overruled
+    from isingviz.methods.posterior import exact_posterior
+
+    X, y = evaluation_set(12, 1.0, 1e-3, 8, seed=2000)  # random lattices, noise at low T: the network misreads some
+    never = General(overrule=0.0)
+    p_net = never.predict_proba(X, T=1.0, tau=0.1)[..., 1]
+    post = exact_posterior(X, 1.0, 0.1)
+    flagged = overruled(p_net, post.p_edge, OVERRULE) & np.array(never.results_["supported"])
+    assert flagged.sum() >= 2
+    gm = General()
+    p = gm.predict_proba(X, T=1.0, tau=0.1)[..., 1]
+    assert [a == "exact posterior" for a in gm.results_["answered_by"]] == (
+        flagged | (np.array(never.results_["answered_by"]) == "exact posterior")
+    ).tolist()
+    assert np.allclose(p[flagged], np.clip(post.p_edge[flagged], 0.05, 0.95))
+    assert np.array_equal(p[~flagged], p_net[~flagged])  # the others keep their answer
+    acc = lambda q: ((q > 0.5) == y).mean(1)  # noqa: E731
+    assert acc(p)[flagged].mean() > acc(p_net)[flagged].mean()  # where it overrules, it reads more pairs right
 
 
 def test_replica_answers_beyond_the_exhaustive_decoder_are_tempered_not_reordered():
