@@ -187,7 +187,8 @@ POSTERIOR_NOTE = (
     "Answered by the exact posterior of Eq. 1: every neighbour set of every spin weighed, with the lattice's"
     " density and the recording's kind and level of noise learnt from the recording itself. Either the recording"
     " does not support the network's answer better than a lattice without edges (too hot, too noisy or too short),"
-    " or it looks dense (density 0.6 or more), where the network, trained on sparse lattices, is out of its depth."
+    " it looks dense (density 0.6 or more), where the network, trained on sparse lattices, is out of its depth, or"
+    " the posterior is all but sure (over 99 %) that the network misread a pair, as it does under noise at low T."
     " No pair of this answer has an entropy below 0.2."
 )
 SYMMETRIC_NOTE = (
