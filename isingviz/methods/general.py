@@ -281,7 +281,7 @@ def _answer(
     replica_temperature: float,
     clean_fit: bool,
     underdetermined_threshold: float,
-    overrule: float = OVERRULE,
+    overrule: float,
 ) -> tuple[np.ndarray, np.ndarray | None, list[str] | None, np.ndarray | None]:
     """``_edge_proba``'s work, at the thread count it set."""
     T_arr = np.broadcast_to(np.asarray(T, dtype=np.float64), (x.shape[0],))
