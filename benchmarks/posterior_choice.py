@@ -10,7 +10,9 @@ on the same instances:
 ``shipped`` (``General()``: the exact posterior where the gate rejects, where its density >= 0.6 or where it gives
 some pair of the network's answer a probability below 0.01, Beta(1, 2)), ``overrule_0`` / ``overrule_0.05`` (never
 overrule the network, or below 0.05), ``dense_0.5`` / ``dense_0.7`` (other density thresholds), ``hyper_1`` /
-``hyper_3`` (other hyperpriors Beta(1, b) on the density), ``posterior_alone`` (``exact_posterior``, both noise
+``hyper_3`` (other hyperpriors Beta(1, b) on the density), ``twins_multiplied`` (pairs of twins answered by
+their two rows' evidence multiplied, as other pairs, not by the mean of their marginals: the release before),
+``posterior_alone`` (``exact_posterior``, both noise
 kinds) and ``posterior_dynamics_only`` (only noise independent from step to step). Per cell and variant: the mean
 accuracy and the issue-13 checks of ``experiments.general.cell_checks`` against the trivial guess and the best of
 the inversion and the binary decoder. The summary counts, per variant, the cells passing each check and the mean
@@ -35,7 +37,7 @@ from isingviz.experiments.unseen import evaluation_set, honesty, paired_margin  
 from isingviz.methods.evidence import FALLBACK_CAP as CAP  # noqa: E402
 
 VARIANTS = ("previous", "shipped", "overrule_0", "overrule_0.05", "dense_0.5", "dense_0.7", "hyper_1", "hyper_3",
-            "posterior_alone", "posterior_dynamics_only")  # fmt: skip
+            "twins_multiplied", "posterior_alone", "posterior_dynamics_only")  # fmt: skip
 
 
 def variant_proba(X: np.ndarray, T: float) -> dict[str, np.ndarray]:
@@ -43,19 +45,24 @@ def variant_proba(X: np.ndarray, T: float) -> dict[str, np.ndarray]:
     are ``General`` itself; the other thresholds and hyperpriors apply its rule to the same network answer."""
     from isingviz.methods.general import DENSE, OVERRULE, General, overruled
     from isingviz.methods.posterior import exact_posterior
+    from isingviz.methods.twins import twin_groups, unresolved_pairs
 
     previous = General(posterior=False)
     out = {"previous": previous.predict_proba(X, T=T, tau=0.1)[..., 1]}
     kept = np.array(previous.results_["supported"])
     out["shipped"] = General().predict_proba(X, T=T, tau=0.1)[..., 1]
     posts = {b: exact_posterior(X, T, 0.1, hyper_b=b) for b in (1.0, 2.0, 3.0)}
-    for name, b, dense, below in (("overrule_0", 2.0, DENSE, 0.0), ("overrule_0.05", 2.0, DENSE, 0.05),
-                                  ("dense_0.5", 2.0, 0.5, OVERRULE), ("dense_0.7", 2.0, 0.7, OVERRULE),
-                                  ("hyper_1", 1.0, DENSE, OVERRULE), ("hyper_3", 3.0, DENSE, OVERRULE)):  # fmt: skip
+    unresolved = unresolved_pairs(twin_groups(X))
+    rules = (("overrule_0", 2.0, DENSE, 0.0, True), ("overrule_0.05", 2.0, DENSE, 0.05, True),
+             ("dense_0.5", 2.0, 0.5, OVERRULE, True), ("dense_0.7", 2.0, 0.7, OVERRULE, True),
+             ("hyper_1", 1.0, DENSE, OVERRULE, True), ("hyper_3", 3.0, DENSE, OVERRULE, True),
+             ("twins_multiplied", 2.0, DENSE, OVERRULE, False))  # fmt: skip
+    for name, b, dense, below, rows in rules:
         use = ~kept | (posts[b].density >= dense) | overruled(out["previous"], posts[b].p_edge, below)
+        answer = np.where(unresolved, posts[b].p_rows, posts[b].p_edge) if rows else posts[b].p_edge
         p = out["previous"].copy()
-        p[use] = np.clip(posts[b].p_edge[use], CAP, 1.0 - CAP)
-        out[name] = p
+        p[use] = np.clip(answer[use], CAP, 1.0 - CAP)
+        out[name] = np.where(unresolved, np.clip(p, CAP, 1.0 - CAP), p)
     out["posterior_alone"] = posts[2.0].p_edge
     out["posterior_dynamics_only"] = exact_posterior(X, T, 0.1, kinds=("dynamics",)).p_edge
     return out

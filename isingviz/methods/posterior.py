@@ -20,8 +20,10 @@ grid point. Measured on held-out Eq. 1 instances (seed 2000, 20 per cell, 264 ce
 T 0.4-50, noise 0-1e-2; ``benchmarks/posterior_choice.py``, docs/general.md): complete lattices 1.000 where the
 general network read 0.2-0.8; at T = 50 under noise 1e-2 random L = 12 0.676 (the independent-noise likelihood
 0.627, the binary decoder 0.655, the trivial guess 0.621). It does not see twins (spins with the same
-trajectory): on perfect matchings it is below the trivial guess, which is why ``General`` uses it only where its
-network is out of its depth.
+trajectory), whose rows are copies of one another: multiplied, they count a twin's share of a partner twice, and
+on perfect matchings it is below the trivial guess; ``p_rows``, the mean of the two rows' own marginals, gives
+each twin its share (``General`` answers such pairs with it), and ``General`` uses it only where its network is out
+of its depth.
 """
 
 from __future__ import annotations
@@ -46,10 +48,13 @@ _MIN_WEIGHT = 1e-4  # grid points below this share of the evidence do not enter 
 
 @dataclass(frozen=True)
 class Posterior:
-    """``p_edge`` (B, K) pair probabilities; per instance ``density`` (B,), the posterior mean of pi, and
-    ``observation`` (B,), the posterior weight of observation noise (against noise in the dynamics)."""
+    """``p_edge`` (B, K) pair probabilities; ``p_rows`` (B, K) the mean of the two rows' own marginals instead of
+    their evidence multiplied (where the two rows are not independent evidence: twins, whose rows are copies of
+    one another); per instance ``density`` (B,), the posterior mean of pi, and ``observation`` (B,), the posterior
+    weight of observation noise (against noise in the dynamics)."""
 
     p_edge: np.ndarray
+    p_rows: np.ndarray
     density: np.ndarray
     observation: np.ndarray
 
@@ -83,9 +88,10 @@ def _instance(
     n_steps: int,
     floor: float,
     hyper_b: float = HYPER_B,
-) -> tuple[np.ndarray, float, float]:
+) -> tuple[np.ndarray, np.ndarray, float, float]:
     """One instance: per noise kind, the costs of every set of every row (L, P) and log det C -> pair
-    probabilities (K,), the posterior mean density and the posterior weight of observation noise."""
+    probabilities (K,), the mean of the two rows' marginals (K,), the posterior mean density and the posterior
+    weight of observation noise."""
     pis = np.asarray(DENSITIES)
     L = masks.shape[1] + 1
     sizes = np.arange(L)  # a set's prior depends only on its size: sum over the sets of each size first
@@ -111,16 +117,19 @@ def _instance(
             evidence[a, s] = rows.sum(1) + L * norm + log_hyper
     w = np.exp(evidence - evidence.max())
     w /= w.sum()
-    p, used = np.zeros(L * (L - 1) // 2), 0.0
+    iu, ju = np.triu_indices(L, 1)
+    p, p_rows, used = np.zeros(iu.size), np.zeros(iu.size), 0.0
     for a, s, g in zip(*np.nonzero(w >= _MIN_WEIGHT)):
         lp = -costs[kinds[a]][0] / (2.0 * levels[a, s]) + log_prior[g]
         rows = np.exp(lp - lp.max(1, keepdims=True))
         rows /= rows.sum(1, keepdims=True)
-        p += w[a, s, g] * combine_rows(embed_rows((rows @ masks)[None]), pis[g])[0]
+        P = embed_rows((rows @ masks)[None])
+        p += w[a, s, g] * combine_rows(P, pis[g])[0]
+        p_rows += w[a, s, g] * 0.5 * (P[0, iu, ju] + P[0, ju, iu])
         used += w[a, s, g]
     density = float(w.sum((0, 1)) @ pis)
     observation = float(w[kinds.index("observation")].sum()) if "observation" in costs else 0.0
-    return p / used, density, observation
+    return p / used, p_rows / used, density, observation
 
 
 def exact_posterior(
@@ -153,10 +162,12 @@ def exact_posterior(
     r = increments(x, tau)  # (B, L, S)
     xo = x[:, others_index(L), :-1]  # (B, L, n, S)
     whiteners = {kind: increment_whitener(S, float(tau), kind) for kind in kinds}
-    p, density, observation = np.empty((B, L * n // 2)), np.empty(B), np.empty(B)
+    p, p_rows, density, observation = np.empty((B, L * n // 2)), np.empty((B, L * n // 2)), np.empty(B), np.empty(B)
     whitens = tuple(None if kind == "dynamics" else W for kind, (W, _) in whiteners.items())
     for b in range(B):
         c, masks = exhaustive_costs(xo[b], r[b], float(T_arr[b]), whitens=whitens)
         costs = {kind: (c[i], logdet) for i, (kind, (_, logdet)) in enumerate(whiteners.items())}
-        p[b], density[b], observation[b] = _instance(costs, masks.sum(1), masks, S, noise_floor(tau), hyper_b)
-    return Posterior(p, density, observation)
+        p[b], p_rows[b], density[b], observation[b] = _instance(
+            costs, masks.sum(1), masks, S, noise_floor(tau), hyper_b
+        )
+    return Posterior(p, p_rows, density, observation)

@@ -136,3 +136,23 @@ def test_replica_answers_beyond_the_exhaustive_decoder_are_tempered_not_reordere
     for bad in (0.5, 0.0, float("nan"), "2", 101.0):
         with pytest.raises(ValueError, match="replica_temperature must be"):
             General(replica_temperature=bad)
+
+
+def test_twins_the_exact_posterior_answers_get_their_rows_mean_not_their_evidence_multiplied():
+    from isingviz.methods.posterior import exact_posterior
+    from isingviz.methods.twins import twin_groups, unresolved_pairs
+
+    X, y = evaluation_set(12, 10.0, 1e-2, 6, seed=2000, family="matching")  # aligned pairs: groups of twins
+    gm = General()
+    p = gm.predict_proba(X, T=10.0, tau=0.1)[..., 1]
+    post = exact_posterior(X, 10.0, 0.1)
+    twins = unresolved_pairs(twin_groups(X))
+    by_post = np.array(gm.results_["answered_by"]) == "exact posterior"
+    assert (twins[by_post].any(axis=1)).sum() >= 2
+    for b in np.flatnonzero(by_post):
+        assert np.allclose(p[b, twins[b]], np.clip(post.p_rows[b, twins[b]], 0.05, 0.95))
+        assert np.allclose(p[b, ~twins[b]], np.clip(post.p_edge[b, ~twins[b]], 0.05, 0.95))
+    multiplied = np.where(by_post[:, None], post.p_edge, p)  # the release before, on the same instances
+    edges = lambda q: ((q > 0.5) & twins).sum()  # noqa: E731
+    assert edges(p) < edges(multiplied)  # fewer "edges" among twins, which are mostly not partners
+    assert ((p > 0.5) == y).mean() > ((multiplied > 0.5) == y).mean()

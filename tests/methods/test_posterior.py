@@ -7,10 +7,12 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from isingviz.lattice import others_index
+from isingviz.dynamics import simulate
+from isingviz.lattice import from_edges, others_index
 from isingviz.methods.base import increments
 from isingviz.methods.binary import exhaustive_costs
 from isingviz.methods.posterior import POSTERIOR_MAX_L, exact_posterior, increment_whitener
+from isingviz.methods.twins import twin_groups, unresolved_pairs
 
 from .test_evidence import instances
 
@@ -70,6 +72,20 @@ def test_a_complete_lattice_is_read_whole_and_its_density_learnt():
     assert (post.density > 0.85).all()
     X, y = instances("matching", 8, 5.0, 0.0, 4, 2)
     assert (exact_posterior(X, 5.0, 0.1).density < 0.4).all()
+
+
+def test_twins_rows_give_each_twin_its_share_where_multiplied_evidence_counts_it_twice():
+    # two aligned matched pairs follow one curve: each of the four spins has one partner among three twins
+    L = 6
+    A = from_edges(L, [(0, 1), (2, 3), (4, 5)])
+    X = simulate(A[None], np.array([[1.0, 1.0, 1.0, 1.0, -1.0, 1.0]]), 5.0, 0.1, 50)
+    post = exact_posterior(X, 5.0, 0.1)
+    twins = unresolved_pairs(twin_groups(X))[0]
+    assert twins.sum() == 6  # the pairs among spins 0-3
+    assert np.allclose(post.p_rows[0, twins], 1.0 / 3.0, atol=1e-6)
+    assert (post.p_edge[0, twins] > post.p_rows[0, twins] + 0.05).all()
+    assert ((post.p_rows[0, ~twins] > 0.5) == (post.p_edge[0, ~twins] > 0.5)).all()  # elsewhere the same answer
+    assert (post.p_edge[0, ~twins] > 0.5).sum() == 1  # the anti-aligned pair (4, 5)
 
 
 def test_the_kind_of_noise_is_recognised():
