@@ -36,7 +36,9 @@ DENSE = 0.6
 # below this: the network misread the instance (noise at low T, where it reads 0.03-0.07 below the binary decoder)
 # and the posterior answers. Chosen on 330 held-out cells (benchmarks/posterior_choice.py, seed 2000): at 0.01, 328 at
 # or above the trivial guess (as without it; 0.05: 327), 324 at or above the best anchor (323), mean accuracy 0.903
-# (0.892). It costs perfect matchings at T <= 1, where the posterior adds edges between spins that settle alike
+# (0.892), with twins' rows multiplied as then; it cost perfect matchings at T <= 1, where the posterior adds edges
+# between spins that settle alike, until twins' rows (``_answer``) won them back. With twins' rows, 0.05 ties it
+# (330 and 326 cells, mean 0.904 both)
 OVERRULE = 0.01
 # replica data at L > heatbath.EXHAUSTIVE_MAX_L: the head's logits are divided by this. Beyond the exhaustive replica
 # decoder (the head's training range) the head reads a local search's single-flip marginals, surer than they should
