@@ -321,6 +321,7 @@ def _answer(
     if not gated:
         return p, None, None, None
     p, kept = evidence.gate(x, T_arr, tau, p)
+    unresolved = unresolved_pairs(groups)
     answers = np.where(kept, "network", "prior posterior").astype(object)
     raised = None
     if posterior and x.shape[1] <= POSTERIOR_MAX_L:
@@ -335,7 +336,7 @@ def _answer(
         # 0.46-0.6, "edge" for all six pairs. On the 330 held-out cells of OVERRULE (variant "twins_multiplied",
         # the release before): at or above the trivial guess 330 (328), the best anchor 326 (324), mean accuracy
         # 0.9035 (0.9032); perfect matching L = 12, T = 10, noise 1e-2: 0.922 (0.885; trivial 0.909)
-        answer = np.where(unresolved_pairs(groups), post.p_rows, post.p_edge)
+        answer = np.where(unresolved, post.p_rows, post.p_edge)
         p[use] = np.clip(answer[use], cap, 1.0 - cap)
         answers[use] = "exact posterior"
     elif clean_fit and x.shape[1] >= CLEAN_FIT_MIN_L:
@@ -347,4 +348,4 @@ def _answer(
             p[raised] = raised_answer(p[raised], underdetermined_threshold, cap)
     if clean_fit:  # a clean instance's pairs that its answer leaves unexplained: never sure
         p, _ = temper_inexact(x, T_arr, tau, p, cap)
-    return np.where(unresolved_pairs(groups), np.clip(p, cap, 1.0 - cap), p), kept, answers.tolist(), raised
+    return np.where(unresolved, np.clip(p, cap, 1.0 - cap), p), kept, answers.tolist(), raised
