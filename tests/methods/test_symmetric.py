@@ -14,6 +14,7 @@ from isingviz.methods.general import General
 from isingviz.methods.physics import Inversion
 from isingviz.methods.symmetric import (
     CLEAN_FIT_MIN_L,
+    DENSE_FIT,
     EXACT_RMS,
     answer_rms,
     clean_answer,
@@ -81,6 +82,20 @@ def test_the_general_model_answers_dense_clean_instances_with_the_symmetric_fit(
     small, _ = evaluation_set(CLEAN_FIT_MIN_L - 4, 50.0, 0.0, 2, seed=2000)  # below CLEAN_FIT_MIN_L: the network
     gm.predict_proba(small, T=50.0, tau=0.1)
     assert "symmetric inversion" not in gm.results_["answered_by"]
+
+
+def test_a_dense_lattice_whose_rounded_fit_reads_sparse_is_answered_by_the_fit():
+    # Erdős–Rényi at T = 50: rounding at 1/2 loses the weak couplings, the mean coupling keeps the density
+    X, y = evaluation_set(48, 50.0, 0.0, 2, seed=2000, family="erdos_renyi")
+    fit = symmetric_fit(X, 50.0, 0.1)
+    assert fit.clean.all()
+    assert ((fit.w > 0.5).mean(axis=1) < DENSE_FIT).all()  # measured: 0.225, 0.208
+    assert (np.abs(fit.w.mean(axis=1) - y.mean(axis=1)) < 0.01).all()  # 0.300, 0.279: the true densities
+    gm = General()
+    p = gm.predict_proba(X, T=50.0, tau=0.1)[..., 1]
+    assert gm.results_["answered_by"] == ["symmetric inversion"] * 2
+    q = General(clean_fit=False).predict_proba(X, T=50.0, tau=0.1)[..., 1]
+    assert (((p > 0.5) == y).mean(axis=1) > ((q > 0.5) == y).mean(axis=1)).all()  # 0.842, 0.853 against 0.806, 0.816
 
 
 def test_bad_instances_are_refused():
