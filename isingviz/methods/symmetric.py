@@ -157,9 +157,10 @@ def clean_answer(
     todo = np.flatnonzero(~clean)  # an exact answer stands: no fit needed
     if todo.size:
         fit = symmetric_fit(x[todo], T_arr[todo], tau)
-        theirs = (np.nan_to_num(fit.w) > 0.5).astype(np.float64)
+        w = np.nan_to_num(fit.w)
+        theirs = (w > 0.5).astype(np.float64)
         e_theirs = answer_rms(x[todo], T_arr[todo], tau, theirs)
-        better = (np.nan_to_num(fit.w).mean(axis=1) >= DENSE_FIT) | (e_theirs < e_mine[todo])
+        better = (w.mean(axis=1) >= DENSE_FIT) | (e_theirs < e_mine[todo])
         use[todo] = fit.clean & better
         clean[todo] = fit.clean
         out[use] = np.clip(fit.w[fit.clean & better], cap, 1.0 - cap)
