@@ -1,0 +1,142 @@
+"""Rules for replica instances that cannot be told from no coupling, on held-out replica cells, as JSON.
+
+    python benchmarks/quiet_gate.py [--n 10] [--Ls 12] [--Ts 0.4,1,5,10,50] [--Rs 10,100,1000]
+        [--families all] [--seed 2000] [--workers 2] > results/quiet_gate.json
+
+Every (family, L, T, R) cell draws ``n`` unseen lattices, one instance each (tau 0.1, M 50, heat-bath dynamics
+averaged over R replicas), from ``seed`` (2000: not the general sweep's 1000; the instances of
+``replica_cells.py``), reads each once with the shipped model's confidence head (``General(gate=False)``) and
+the anchors, and then decides, per rule, which instances keep the head's answer and which get "no edge" (each
+pair's p(edge) at most the prior 0.3, within [0.05, 0.95], as ``General`` does). Rules:
+``shipped`` (``heatbath.no_coupling_pvalue`` <= 0.01 keeps the head: the regression F-test; it reproduces
+``General``'s answers, and replica_cells.py's counts at n = 10), ``mean_field`` (that test or a one-slope test,
+``mean_field_pvalue`` below, combined by Bonferroni: 2 min(p) <= 0.01), ``mean_field_dense_head`` (the shipped
+rule, and also where the one-slope test is below 0.01 and the head itself answers a dense lattice, >= 0.5 of the
+pairs) and ``mean_field_density`` (the same where the one-slope test's own density estimate, slope T / tau, is
+>= 0.6). Per cell and rule: accuracy, the issue-13 checks against the trivial guess and the best anchor
+(inversion or binary decoder) and the honesty checks; per cell the share of instances each test rejects. The
+summary counts, per rule, the cells passing each check and the mean accuracy.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import sys
+import time
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+from held_out import ALLOWED, check_counts, families, floats, parser, run_cells  # noqa: E402
+
+from isingviz.experiments.general import honesty_checks, margin_ok  # noqa: E402
+from isingviz.experiments.unseen import evaluation_set, honesty, paired_margin  # noqa: E402
+from isingviz.limits import L_MAX, REPLICAS_MAX  # noqa: E402
+from isingviz.methods.evidence import FALLBACK_CAP, PRIOR  # noqa: E402
+from isingviz.methods.general import QUIET_ALPHA  # noqa: E402
+
+RULES = ("shipped", "mean_field", "mean_field_dense_head", "mean_field_density")
+ANCHORS = ("inversion", "binary_ml")
+TAU = 0.1
+
+
+def mean_field_pvalue(x: np.ndarray, tau: float) -> tuple[np.ndarray, np.ndarray]:
+    """One-sided p-values (B,) of "no coupling" against "every spin follows the sum of the others", and the slope's
+    density estimate (B,) (slope / tau, times T by the caller), for replica means x (B, L, M).
+
+    The increments d_i(m) = x_i(m+1) - (1 - tau) x_i(m), pooled over the spins, are regressed on
+    u_i(m) = sum_{j != i} x_j(m) with one slope: couplings are 0/1, so its mean is positive on any lattice with
+    edges (about tau density / T at high T). Without couplings d_i(m) has mean zero whatever the past, so
+    z = sum d u / sqrt(sum e^2 u^2) (e: the residuals; heteroscedasticity-consistent) is standard normal in the
+    limit. NaN where every u or residual is zero.
+    """
+    d = x[:, :, 1:] - (1.0 - tau) * x[:, :, :-1]
+    u = x[:, :, :-1].sum(1, keepdims=True) - x[:, :, :-1]
+    sdu, suu = (d * u).sum((1, 2)), (u * u).sum((1, 2))
+    ok = suu > 0
+    slope = np.where(ok, sdu / np.where(ok, suu, 1.0), 0.0)
+    var = (((d - slope[:, None, None] * u) * u) ** 2).sum((1, 2))
+    ok &= var > 0
+    z = np.where(ok, sdu, 0.0) / np.sqrt(np.where(ok, var, 1.0))
+    p = np.array([0.5 * math.erfc(v / math.sqrt(2.0)) for v in z])
+    return np.where(ok, p, np.nan), slope / tau
+
+
+def cell(args: tuple[str, int, float, int, int, int]) -> dict[str, Any]:
+    import torch
+
+    from isingviz.heatbath import no_coupling_pvalue
+    from isingviz.methods.general import General
+    from isingviz.methods.registry import make_method
+
+    torch.set_num_threads(1)
+    family, L, T, R, n, seed = args
+    X, y = evaluation_set(L, T, 0.0, n, seed, family, TAU, 50, replicas=R)
+    yb = y.astype(bool)
+    head = General(gate=False).predict_proba(X, T=T, tau=TAU, replicas=R)[..., 1]
+    p_regression = no_coupling_pvalue(X, TAU)
+    p_mean_field, density = mean_field_pvalue(X, TAU)
+    density = density * T
+    found = p_mean_field <= QUIET_ALPHA
+    keep = {
+        "shipped": p_regression <= QUIET_ALPHA,  # NaN is not quiet in General: no NaN at L = 12, M = 50
+        "mean_field": 2.0 * np.fmin(p_regression, p_mean_field) <= QUIET_ALPHA,
+        "mean_field_dense_head": (p_regression <= QUIET_ALPHA) | (found & ((head > 0.5).mean(1) >= 0.5)),
+        "mean_field_density": (p_regression <= QUIET_ALPHA) | (found & (density >= 0.6)),
+    }
+    trivial = (~yb).mean(axis=1)
+    out: dict[str, Any] = {"family": family, "L": L, "T": T, "R": R, "n": n, "trivial": float(trivial.mean()),
+                           "regression_rejects": float((p_regression <= QUIET_ALPHA).mean()),
+                           "mean_field_rejects": float(found.mean())}  # fmt: skip
+    anchors = {}
+    for name in ANCHORS:
+        rec = None if name == "binary_ml" and L > 12 else make_method(name)
+        if rec is not None:
+            anchors[name] = (rec.predict(X, T=T, tau=TAU) == yb).mean(axis=1)
+            out[name] = float(anchors[name].mean())
+    best = max(anchors, key=lambda a: anchors[a].mean())
+    out["anchor"] = best
+    for rule, kept in keep.items():
+        p = head.copy()
+        p[~kept] = np.clip(np.minimum(p[~kept], PRIOR), FALLBACK_CAP, 1.0 - FALLBACK_CAP)
+        acc = ((p > 0.5) == yb).mean(axis=1)
+        h = honesty(p, yb)
+        out[rule] = {"accuracy": float(acc.mean()), "head_answers": int(kept.sum()),
+                     "trivial_ok": margin_ok(paired_margin(acc, trivial)),
+                     "anchor_ok": margin_ok(paired_margin(acc, anchors[best])),
+                     "honesty": h | honesty_checks(h)}  # fmt: skip
+    return out
+
+
+def main() -> None:
+    ap = parser(__doc__, n=10, Ls="12", Ts="0.4,1,5,10,50")
+    ap.add_argument("--Rs", default="10,100,1000")
+    a = ap.parse_args()
+    names = families(a.families)
+    Ls = [int(v) for v in a.Ls.split(",")]
+    Rs = [int(v) for v in a.Rs.split(",")]
+    if names is None or not (all(4 <= L <= L_MAX for L in Ls) and all(1 <= R <= REPLICAS_MAX for R in Rs) and a.n >= 2):
+        ap.error(f"{ALLOWED}, L in 4..{L_MAX}, R in 1..{REPLICAS_MAX}, n >= 2")
+    cells = [(f, L, T, R, a.n, a.seed) for f in names for L in Ls for T in floats(a.Ts) for R in Rs]
+    t0 = time.perf_counter()
+    rows = run_cells(cell, cells, a.workers, "R")
+    summary = {
+        rule: {
+            "trivial_ok": sum(r[rule]["trivial_ok"] for r in rows),
+            "anchor_ok": sum(r[rule]["anchor_ok"] for r in rows),
+            "honesty": check_counts([r[rule]["honesty"] for r in rows]),
+            "mean_accuracy": float(np.mean([r[rule]["accuracy"] for r in rows])),
+        }
+        for rule in RULES
+    }
+    doc = {"benchmark": "quiet_gate", "n": a.n, "seed": a.seed, "model": "models/general.safetensors",
+           "wall_seconds": time.perf_counter() - t0, "cells": len(rows), "summary": summary, "rows": rows}  # fmt: skip
+    print(json.dumps(doc, indent=1))
+
+
+if __name__ == "__main__":
+    main()
