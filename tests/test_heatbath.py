@@ -254,12 +254,13 @@ def test_the_mean_field_test_is_one_sided_and_says_nan_where_it_cannot_run() -> 
         mean_field_pvalue(x[0], 0.1)
 
 
-def test_the_regression_test_needs_residual_degrees_of_freedom_and_the_other_answers_alone() -> None:
+def test_no_coupling_test_needs_the_regressions_residual_degrees_of_freedom() -> None:
     x = _replica_means(10, 1.0, 100, 2, seed=5, L=12)
     assert np.isnan(regression_pvalue(x[:, :, :12], 0.1)).all()  # 11 steps, 11 other spins: nothing left over
     assert np.isfinite(regression_pvalue(x, 0.1)).all()
-    # the one-slope test still runs there, and the combined p-value is its own, doubled
+    # the one-slope test still runs there, but alone it has no power against sparse lattices: no verdict
     short = x[:, :, :12]
-    assert np.allclose(no_coupling_pvalue(short, 0.1), np.minimum(2.0 * mean_field_pvalue(short, 0.1), 1.0))
+    assert np.isfinite(mean_field_pvalue(short, 0.1)).all() and np.isnan(no_coupling_pvalue(short, 0.1)).all()
+    assert np.isfinite(no_coupling_pvalue(x, 0.1)).all()
     with pytest.raises(ValueError, match=r"need replica means \(B, L, M\)"):
         no_coupling_pvalue(x[0], 0.1)
