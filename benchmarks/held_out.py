@@ -14,6 +14,7 @@ from concurrent.futures import ProcessPoolExecutor
 from typing import Any
 
 from isingviz.lattice import GENERATORS
+from isingviz.limits import L_MAX, REPLICAS_MAX
 
 
 def floats(text: str) -> list[float]:
@@ -62,3 +63,15 @@ def check_counts(figures: Sequence[dict[str, Any]]) -> dict[str, int]:
     judged = [h for h in figures if "entropy_ok" in h]
     return {"cells_with_20_wrong": len(judged), "entropy_ok": sum(h["entropy_ok"] for h in judged),
             "confident_ok": sum(h["confident_ok"] for h in judged)}  # fmt: skip
+
+
+def replica_args(ap: argparse.ArgumentParser) -> tuple[argparse.Namespace, list[str], list[int], list[int]]:
+    """Parse ``ap`` (``parser`` plus ``--Rs``) for a grid of replica cells: the arguments, the families, Ls and Rs,
+    checked (``ap.error`` names what is allowed)."""
+    a = ap.parse_args()
+    names = families(a.families)
+    Ls = [int(v) for v in a.Ls.split(",")]
+    Rs = [int(v) for v in a.Rs.split(",")]
+    if names is None or not (all(4 <= L <= L_MAX for L in Ls) and all(1 <= R <= REPLICAS_MAX for R in Rs) and a.n >= 2):
+        ap.error(f"{ALLOWED}, L in 4..{L_MAX}, R in 1..{REPLICAS_MAX}, n >= 2")
+    return a, names, Ls, Rs

@@ -35,11 +35,10 @@ import numpy as np
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
-from held_out import ALLOWED, check_counts, families, floats, parser, run_cells  # noqa: E402
+from held_out import check_counts, floats, parser, replica_args, run_cells  # noqa: E402
 
 from isingviz.experiments.general import honesty_checks, margin_ok  # noqa: E402
 from isingviz.experiments.unseen import evaluation_set, honesty, paired_margin  # noqa: E402
-from isingviz.limits import L_MAX, REPLICAS_MAX  # noqa: E402
 from isingviz.methods.evidence import FALLBACK_CAP, PRIOR  # noqa: E402
 from isingviz.methods.general import QUIET_ALPHA  # noqa: E402
 
@@ -104,12 +103,7 @@ def cell(args: tuple[str, int, float, int, int, int]) -> dict[str, Any]:
 def main() -> None:
     ap = parser(__doc__, n=10, Ls="12", Ts="0.4,1,5,10,50")
     ap.add_argument("--Rs", default="10,100,1000")
-    a = ap.parse_args()
-    names = families(a.families)
-    Ls = [int(v) for v in a.Ls.split(",")]
-    Rs = [int(v) for v in a.Rs.split(",")]
-    if names is None or not (all(4 <= L <= L_MAX for L in Ls) and all(1 <= R <= REPLICAS_MAX for R in Rs) and a.n >= 2):
-        ap.error(f"{ALLOWED}, L in 4..{L_MAX}, R in 1..{REPLICAS_MAX}, n >= 2")
+    a, names, Ls, Rs = replica_args(ap)
     cells = [(f, L, T, R, a.n, a.seed) for f in names for L in Ls for T in floats(a.Ts) for R in Rs]
     t0 = time.perf_counter()
     rows = run_cells(cell, cells, a.workers, "R")
