@@ -12,9 +12,9 @@ averaged over R replicas), from ``seed`` (2000: not the general sweep's 1000; th
 ``replica_cells.py``), reads each once with the shipped model's confidence head (``General(gate=False)``) and
 the anchors, and then decides, per rule, which instances keep the head's answer and which get "no edge" (each
 pair's p(edge) at most the prior 0.3, within [0.05, 0.95], as ``General`` does). Rules:
-``regression`` (the release before: ``heatbath.regression_pvalue`` <= 0.01 keeps the head, the regression F-test
-alone), ``shipped`` (``heatbath.no_coupling_pvalue`` <= 0.01: that test or the one-slope test
-``heatbath.mean_field_pvalue``, combined by Bonferroni; it reproduces ``General``'s answers),
+``regression`` (the release before: ``nocoupling.regression_pvalue`` <= 0.01 keeps the head, the regression F-test
+alone), ``shipped`` (``nocoupling.no_coupling_pvalue`` <= 0.01: that test or the one-slope test
+``nocoupling.mean_field_pvalue``, combined by Bonferroni; it reproduces ``General``'s answers),
 ``mean_field_dense_head`` (the regression rule, and also where the one-slope test alone is below 0.01 and the head
 itself answers a dense lattice, >= 0.5 of the pairs) and ``mean_field_density`` (the same where the one-slope
 test's slope implies a density >= 0.6, ``mean_field_density``). Per cell and rule: accuracy, the issue-13 checks
@@ -59,9 +59,9 @@ def mean_field_density(x: np.ndarray, T: float, tau: float) -> np.ndarray:
 def cell(args: tuple[str, int, float, int, int, int]) -> dict[str, Any]:
     import torch
 
-    from isingviz.heatbath import mean_field_pvalue, no_coupling_pvalue, regression_pvalue
     from isingviz.methods.general import General
     from isingviz.methods.registry import make_method
+    from isingviz.nocoupling import mean_field_pvalue, no_coupling_pvalue, regression_pvalue
 
     torch.set_num_threads(1)
     family, L, T, R, n, seed = args

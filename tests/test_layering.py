@@ -26,6 +26,7 @@ CORE = (
     "files",
     "recordings",
     "heatbath",
+    "nocoupling",
     "threads",
 )
 TOP_LEVEL = {"__init__", "__main__", *CORE}

@@ -17,8 +17,9 @@ import torch
 from torch import nn
 
 from ..config import models_dir
-from ..heatbath import EXHAUSTIVE_MAX_L, no_coupling_pvalue
+from ..heatbath import EXHAUSTIVE_MAX_L
 from ..learn.general.net import batch_within_budget
+from ..nocoupling import no_coupling_pvalue
 from ..threads import torch_threads
 from . import evidence
 from .base import Reconstructor
@@ -27,7 +28,7 @@ from .symmetric import CLEAN_FIT_MIN_L, clean_answer, temper_inexact
 from .twins import merge_twins, twin_groups, unresolved_pairs
 from .underdetermined import UNDERDETERMINED_THRESHOLD, raised_answer, underdetermined
 
-# replica data whose no-coupling test (``heatbath.no_coupling_pvalue``) has a p-value above this: "no edge", unsure
+# replica data whose no-coupling test (``nocoupling.no_coupling_pvalue``) has a p-value above this: "no edge", unsure
 QUIET_ALPHA = 0.01
 # Eq. 1 instances at L <= POSTERIOR_MAX_L whose exact posterior puts the density at or above this: the posterior
 # answers (complete and other dense lattices, which the network, trained on sparse families, reads at 0.2-0.8)
@@ -134,7 +135,7 @@ class General(Reconstructor):
     training range, where the decoder is a local search whose single-flip marginals are too sure) its logits are
     divided by ``replica_temperature`` (default ``REPLICA_TEMPERATURE``, fitted on held-out lattices; 1: none),
     which keeps every answer and tempers its confidence; with ``gate``, an instance that a test cannot tell from no
-    coupling at all (``heatbath.no_coupling_pvalue`` above ``QUIET_ALPHA`` = 0.01) gets "no edge", each pair's
+    coupling at all (``nocoupling.no_coupling_pvalue`` above ``QUIET_ALPHA`` = 0.01) gets "no edge", each pair's
     p(edge) at most the prior 0.3 and within [0.05, 0.95] (high T with few replicas; an empty lattice, into which
     the previous release's head alone read edges: accuracy 0.55 at R = 1,000, T = 0.4). ``use_head=False,
     gate=False``: the network alone (no twins). ``gate=False`` with the head: the head also corrects Eq. 1 data up

@@ -5,8 +5,8 @@ from __future__ import annotations
 import numpy as np
 
 from isingviz.experiments.unseen import evaluation_set
-from isingviz.heatbath import no_coupling_pvalue
 from isingviz.methods.general import QUIET_ALPHA, General
+from isingviz.nocoupling import no_coupling_pvalue
 
 
 def test_an_empty_lattice_of_replica_means_gets_no_edge_and_no_confidence():
