@@ -39,7 +39,6 @@ from held_out import check_counts, floats, parser, replica_args, run_cells  # no
 
 from isingviz.experiments.general import honesty_checks, margin_ok  # noqa: E402
 from isingviz.experiments.unseen import evaluation_set, honesty, paired_margin  # noqa: E402
-from isingviz.methods.evidence import FALLBACK_CAP, PRIOR  # noqa: E402
 from isingviz.methods.general import QUIET_ALPHA  # noqa: E402
 
 RULES = ("regression", "shipped", "mean_field_dense_head", "mean_field_density")
@@ -50,16 +49,15 @@ TAU = 0.1
 def mean_field_density(x: np.ndarray, T: float, tau: float) -> np.ndarray:
     """The density (B,) that the one-slope test's slope implies for replica means x (B, L, M): slope T / tau (the
     slope of the increments on the sum of the other spins is about tau density / T at high T)."""
-    d = x[:, :, 1:] - (1.0 - tau) * x[:, :, :-1]
-    u = x[:, :, :-1].sum(1, keepdims=True) - x[:, :, :-1]
-    suu = (u * u).sum((1, 2))
-    return np.where(suu > 0, (d * u).sum((1, 2)) / np.where(suu > 0, suu, 1.0), 0.0) * T / tau
+    from isingviz.nocoupling import mean_field_slope
+
+    return mean_field_slope(x, tau) * T / tau
 
 
 def cell(args: tuple[str, int, float, int, int, int]) -> dict[str, Any]:
     import torch
 
-    from isingviz.methods.general import General
+    from isingviz.methods.general import General, no_coupling_answer
     from isingviz.methods.registry import make_method
     from isingviz.nocoupling import mean_field_pvalue, no_coupling_pvalue, regression_pvalue
 
@@ -90,7 +88,7 @@ def cell(args: tuple[str, int, float, int, int, int]) -> dict[str, Any]:
     out["anchor"] = best
     for rule, kept in keep.items():
         p = head.copy()
-        p[~kept] = np.clip(np.minimum(p[~kept], PRIOR), FALLBACK_CAP, 1.0 - FALLBACK_CAP)
+        p[~kept] = no_coupling_answer(p[~kept])
         acc = ((p > 0.5) == yb).mean(axis=1)
         h = honesty(p, yb)
         out[rule] = {"accuracy": float(acc.mean()), "head_answers": int(kept.sum()),

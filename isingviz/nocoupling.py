@@ -51,6 +51,24 @@ def _check_replica_means(x: np.ndarray) -> None:
         raise ValueError(f"need replica means (B, L, M) with L >= 2 and M >= 3, got shape {x.shape}")
 
 
+def _one_slope_fit(x: np.ndarray, tau: float) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """The increments d (B, L, M-1), the sums of the other spins u (B, L, M-1) and the least-squares slope (B,) of d
+    on u, one for all spins (0 where every u is zero), of replica means x (B, L, M) (``mean_field_pvalue``)."""
+    d = x[:, :, 1:] - (1.0 - tau) * x[:, :, :-1]
+    u = x[:, :, :-1].sum(1, keepdims=True) - x[:, :, :-1]
+    suu = (u * u).sum((1, 2))
+    ok = suu > 0
+    return d, u, np.where(ok, (d * u).sum((1, 2)) / np.where(ok, suu, 1.0), 0.0)
+
+
+def mean_field_slope(x: np.ndarray, tau: float) -> np.ndarray:
+    """The one-slope test's slope (B,) of the increments on the sum of the other spins, for replica means x
+    (B, L, M): about tau density / T at high T (``mean_field_pvalue``); 0 where every sum is zero."""
+    x = np.asarray(x, dtype=np.float64)
+    _check_replica_means(x)
+    return _one_slope_fit(x, tau)[2]
+
+
 def mean_field_pvalue(x: np.ndarray, tau: float) -> np.ndarray:
     """One-sided p-values (B,) of "no coupling" against "every spin follows the sum of the others" for replica
     means x (B, L, M) of heat-bath dynamics (``no_coupling_pvalue``'s one-slope test).
@@ -65,11 +83,9 @@ def mean_field_pvalue(x: np.ndarray, tau: float) -> np.ndarray:
     """
     x = np.asarray(x, dtype=np.float64)
     _check_replica_means(x)
-    d = x[:, :, 1:] - (1.0 - tau) * x[:, :, :-1]
-    u = x[:, :, :-1].sum(1, keepdims=True) - x[:, :, :-1]
-    sdu, suu = (d * u).sum((1, 2)), (u * u).sum((1, 2))
-    ok = suu > 0
-    slope = np.where(ok, sdu / np.where(ok, suu, 1.0), 0.0)
+    d, u, slope = _one_slope_fit(x, tau)
+    sdu = (d * u).sum((1, 2))
+    ok = (u * u).sum((1, 2)) > 0
     var = (((d - slope[:, None, None] * u) * u) ** 2).sum((1, 2))
     ok &= var > 0
     z = np.where(ok, sdu, 0.0) / np.sqrt(np.where(ok, var, 1.0))

@@ -7,7 +7,7 @@ import pytest
 
 from isingviz.dynamics import simulate
 from isingviz.lattice import complete, random_lattice
-from isingviz.nocoupling import f_tail, mean_field_pvalue, no_coupling_pvalue, regression_pvalue
+from isingviz.nocoupling import f_tail, mean_field_pvalue, mean_field_slope, no_coupling_pvalue, regression_pvalue
 
 
 @pytest.mark.parametrize(("F", "d1", "d2"), [(1.367703, 132, 456), (2.066646, 20, 100), (2.754851, 11, 38)])
@@ -61,6 +61,8 @@ def test_the_mean_field_test_is_one_sided_and_says_nan_where_it_cannot_run() -> 
         x[:, :, m + 1] = 0.9 * x[:, :, m] + np.array([[0.02], [-0.02]]) * u + 0.01 * rng.standard_normal((2, 8))
     p = mean_field_pvalue(x, 0.1)
     assert p[0] < 1e-6 and p[1] > 1.0 - 1e-6
+    assert mean_field_slope(x, 0.1) == pytest.approx([0.02, -0.02], abs=2e-3)  # the increments' own slope
+    assert mean_field_slope(np.zeros((1, 5, 10)), 0.1).tolist() == [0.0]
     assert np.isnan(mean_field_pvalue(np.zeros((2, 5, 10)), 0.1)).all()
     with pytest.raises(ValueError, match=r"need replica means \(B, L, M\)"):
         mean_field_pvalue(x[0], 0.1)

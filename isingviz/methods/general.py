@@ -61,6 +61,14 @@ def overruled(p_edge: np.ndarray, posterior: np.ndarray, below: float = OVERRULE
     return (agree < below).any(axis=1)
 
 
+def no_coupling_answer(p_edge: np.ndarray) -> np.ndarray:
+    """What an instance that cannot be told from no coupling gets: "no edge", unsure. Each pair's p(edge) (any
+    shape) at most the prior ``evidence.PRIOR`` and within [``evidence.FALLBACK_CAP``, 1 - cap]; below the prior the
+    answer's order is kept."""
+    cap = evidence.FALLBACK_CAP
+    return np.clip(np.minimum(p_edge, evidence.PRIOR), cap, 1.0 - cap)
+
+
 def shipped_general_path() -> Path:
     """Where the shipped general model lives: ``ISINGVIZ_MODELS`` (default ``models/``) / general.safetensors."""
     return models_dir() / "general.safetensors"
@@ -313,7 +321,7 @@ def _answer(
     cap = evidence.FALLBACK_CAP
     if gate and replicas is not None:
         quiet = no_coupling_pvalue(x, tau) > QUIET_ALPHA  # NaN (the test cannot run) is not quiet
-        p[quiet] = np.clip(np.minimum(p[quiet], evidence.PRIOR), cap, 1.0 - cap)
+        p[quiet] = no_coupling_answer(p[quiet])
         if tempered:  # where the head answers; "no edge" keeps the head's order below the prior, as chosen
             p[~quiet] = np.concatenate(tempered)[~quiet]
         return p, ~quiet, ["no coupling" if q else ("head" if head else "network") for q in quiet], None
