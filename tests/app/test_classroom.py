@@ -33,7 +33,11 @@ from playwright import sync_api  # noqa: E402
 
 ROOT = Path(__file__).resolve().parents[2]
 ORPHAN_S = 8
-LIVE = "General model on unseen lattices"  # a live quick sweep of many short tasks: it stops within a second
+# Live quick sweeps of many short tasks, so that a stop takes effect within seconds. Alice's must outlast the test's
+# steps up to her tab closing plus the orphan time (about 160 task-seconds on one worker: 56 tasks of at most ~6 s),
+# so that it is the reaper, not its own end, that frees the slot for bob's; bob's is short (26 tasks, ~14 s).
+LONG_LIVE = ("Every method, T x noise", r"^every reconstruction method on the same instances")
+LIVE = ("General model on unseen lattices", r"^the shipped general model \(models/general")
 pytestmark = [pytest.mark.browser, pytest.mark.timeout(300)]
 
 
@@ -66,11 +70,13 @@ def token_of(page: sync_api.Page) -> str:
     return found.group(1)
 
 
-def start_live_sweep(page: sync_api.Page, base: str) -> None:
+def start_live_sweep(page: sync_api.Page, base: str, sweep: tuple[str, str] = LIVE) -> None:
+    """Open the Experiments page, pick ``sweep`` (its title and a pattern of its help) and run it live."""
+    title, help_pattern = sweep
     open_page(page, f"{base}/Experiments", "Experiments")
-    option = page.get_by_role("option", name=LIVE, exact=True)
+    option = page.get_by_role("option", name=title, exact=True)
     box = page.get_by_role("combobox", name="quick sweep")
-    chosen = page.get_by_text(re.compile(r"^the shipped general model \(models/general"))  # its help, under the list
+    chosen = page.get_by_text(re.compile(help_pattern))  # its help, under the list
     for _ in range(8):  # a rerun (the heartbeat fragment) may close the list under the click: open and pick again
         try:
             if not option.is_visible():
@@ -82,7 +88,7 @@ def start_live_sweep(page: sync_api.Page, base: str) -> None:
             page.keyboard.press("Escape")
             wait_idle(page)
     else:
-        pytest.fail(f"could not pick {LIVE!r} in the quick sweep list")
+        pytest.fail(f"could not pick {title!r} in the quick sweep list")
     wait_idle(page)
     page.get_by_role("button", name="Run it", exact=True).click()
 
@@ -92,7 +98,7 @@ def test_reload_isolation_queue_orphan_and_sigterm(server, browser):
     alice, bob = visit(browser), visit(browser)
 
     # alice starts a job; a reload (same URL, so the same token) finds it running
-    start_live_sweep(alice, base)
+    start_live_sweep(alice, base, LONG_LIVE)
     progress = alice.get_by_text(re.compile(r"tasks done · \d+ running"))
     sync_api.expect(progress).to_be_visible(timeout=RUN_TIMEOUT_MS)
     token = token_of(alice)
@@ -122,7 +128,9 @@ def test_reload_isolation_queue_orphan_and_sigterm(server, browser):
     assert metric(bob_lattice, "edges").inner_text() == "25" and edges_alice.isdigit()
     bob_lattice.context.close()
 
-    # alice closes her tab: after the orphan time her job is stopped and bob's starts
+    # alice closes her tab: after the orphan time her job is stopped and bob's starts. Her job still holds the one
+    # slot as she leaves (bob still waits), so only the reaper can free it for bob
+    sync_api.expect(bob.get_by_text(re.compile(r"queued: 1st in line"))).to_be_visible()
     alice.context.close()
     # bob's progress bar is drawn while he waits too, so what shows his job started is his queue line going away:
     # the orphan time, the reaper's next look and alice's running task ending, all under load (60 s was too short
@@ -130,6 +138,12 @@ def test_reload_isolation_queue_orphan_and_sigterm(server, browser):
     sync_api.expect(bob.get_by_text(re.compile(r"queued: "))).to_have_count(0, timeout=120_000)
     sync_api.expect(bob.get_by_text(re.compile(r"tasks done · \d+ running"))).to_be_visible(timeout=RUN_TIMEOUT_MS)
     assert bob.get_by_text("Stopped by the server").count() == 0
+    # alice, back with her link, reads why her job ended: the reaper stopped it, it did not finish on its own
+    alice_back = visit(browser)
+    alice_back.goto(f"{base}/Experiments?v={token}")
+    away = re.compile(rf"Stopped by the server: its visitor was away for more than {ORPHAN_S} s")
+    sync_api.expect(alice_back.get_by_text(away)).to_be_visible(timeout=RUN_TIMEOUT_MS)
+    alice_back.context.close()
 
     # SIGTERM with bob's job running: every job is stopped and the server exits 0 within 10 s
     t0 = time.monotonic()
