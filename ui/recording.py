@@ -19,6 +19,7 @@ from isingviz.recordings import read_recording
 from ui.widgets import (
     NO_COUPLING_NOTE,
     POSTERIOR_NOTE,
+    QUOTIENT_NOTE,
     SYMMETRIC_NOTE,
     T_VALUES,
     TRUST_NOTE,
@@ -100,6 +101,8 @@ def recording_panel() -> None:
         st.info(POSTERIOR_NOTE)
     elif rec.results.get("answered_by") == ["symmetric inversion"]:
         st.info(SYMMETRIC_NOTE)
+    elif rec.results.get("answered_by") == ["twin quotient"]:
+        st.info(QUOTIENT_NOTE)
     elif rec.results.get("supported") == [False]:
         st.info(NO_COUPLING_NOTE if R else UNSUPPORTED_NOTE)
     if rec.results.get("underdetermined") == [True]:

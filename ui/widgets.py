@@ -197,6 +197,13 @@ SYMMETRIC_NOTE = (
     " spins, reproduces it better than the network's answer or finds a dense lattice, where the network, trained on"
     " sparse lattices, reads less. p(edge) is the fitted coupling, within 0.05 to 0.95."
 )
+QUOTIENT_NOTE = (
+    "Answered by the twin quotient: beyond 12 spins this recording follows only a few distinct trajectories (groups"
+    " of spins that move together to within the noise), and the exact posterior of Eq. 1 on the lattice of those"
+    " groups finds it dense (90 % of the pairs or more), as a complete lattice is, which the network, trained on"
+    " sparse lattices, reads as empty. At low T a complete bipartite lattice, a star or a matching whose spins all"
+    " settle together looks the same, and then this answer is wrong. No pair is surer than 0.05 or 0.95."
+)
 UNDERDETERMINED_NOTE = (
     "This recording has more spins than time points (L > M) and is not noise-free: each spin's couplings are"
     " underdetermined by its steps, and the general model, trained with at least 40 time points, reads edges"
@@ -210,7 +217,7 @@ NO_COUPLING_NOTE = (
 )
 TRUST_NOTE = (
     "Read the entropy before the edges: where an instance carries the lattice (Eq. 1 data at T up to ~10, light"
-    " noise, sparse lattices; complete lattices up to L = 12) the general model's pairs with S < 0.1 are right;"
+    " noise, sparse lattices; complete lattices) the general model's pairs with S < 0.1 are right;"
     " where it does not (T = 50 with noise, few replicas, complete bipartite lattices, dense ones beyond L = 12,"
     " noisy recordings with fewer time points than spins) no method reads it well, and the model says so: it falls"
     ' back on the prior ("no edge", or up to L = 12 the exact posterior) with entropies of 0.2 to ln 2 = 0.69'

@@ -24,6 +24,7 @@ from ..threads import torch_threads
 from . import evidence
 from .base import Reconstructor
 from .posterior import POSTERIOR_MAX_L, exact_posterior
+from .quotient import quotient_posterior
 from .symmetric import CLEAN_FIT_MIN_L, clean_answer, temper_inexact
 from .twins import merge_twins, twin_groups, unresolved_pairs
 from .underdetermined import UNDERDETERMINED_THRESHOLD, raised_answer, underdetermined
@@ -45,7 +46,16 @@ OVERRULE = 0.01
 # decoder (the head's training range) the head reads a local search's single-flip marginals, surer than they should
 # be; fitted by the negative log-likelihood on held-out lattices (benchmarks/replica_calibration.py)
 REPLICA_TEMPERATURE = 3.9
-ANSWERS = ("network", "head", "exact posterior", "symmetric inversion", "prior posterior", "no coupling")
+# Eq. 1 instances above L = POSTERIOR_MAX_L whose twin quotient (``quotient``: few groups of spins that follow one
+# trajectory) puts the pair density at or above this: the quotient answers (complete lattices, two groups, which the
+# network reads as "no edge"). Chosen on held-out lattices (benchmarks/twin_quotient.py, seed 2000, 4 per cell, 495
+# cells: 11 families, L 16-32, T 0.4-50, noise 0-1e-2; docs/general.md, item 11): complete lattices 0.523 -> 0.989
+# (0.95: 0.861, where a group that flips while saturated leaves its own bit unread), the other families 0.8989 ->
+# 0.8964, 15 of their 1,800 instances answered (0.95: 7), complete bipartite lattices, stars and matchings at low T
+# whose spins settle like a complete lattice's
+QUOTIENT_DENSE = 0.9
+ANSWERS = ("network", "head", "exact posterior", "symmetric inversion", "prior posterior", "no coupling",
+           "twin quotient")  # fmt: skip
 
 
 def answer_counts(answers: list[str]) -> dict[str, int]:
@@ -129,7 +139,11 @@ class General(Reconstructor):
     instance better (dense random lattices at L 32-64, which the network reads below the row-wise inversion); at
     every L, on an instance that some rows of the answer reproduce exactly (clean: noise leaves no row exact), pairs
     whose two rows it does not reproduce stay within [0.05, 0.95] (``symmetric.temper_inexact``: where the answer is
-    wrong, it is not sure). ``clean_fit=False``: neither. From L = 20, an instance with more spins than time points
+    wrong, it is not sure). ``clean_fit=False``: neither. Above L = 12, an instance of at most
+    ``quotient.QUOTIENT_MAX_G`` groups of twins whose twin quotient (``isingviz.methods.quotient``: the exact
+    posterior on the lattice of twin groups) finds a pair density >= ``quotient_dense`` (default ``QUOTIENT_DENSE``
+    = 0.9; None: never) gets the quotient's answer, within [0.05, 0.95] (complete lattices, which the network reads
+    as "no edge"). From L = 20, an instance with more spins than time points
     (L > M: every row underdetermined, outside the network's training range) that the clean test finds noisy says
     "edge" only where p(edge) > ``underdetermined_threshold`` (default 0.65, ``isingviz.methods.underdetermined``:
     there the network reads spurious edges, below the trivial guess; 0.5: none), its logits shifted so that the
@@ -173,8 +187,13 @@ class General(Reconstructor):
         clean_fit: bool = True,
         underdetermined_threshold: float = UNDERDETERMINED_THRESHOLD,
         overrule: float = OVERRULE,
+        quotient_dense: float | None = QUOTIENT_DENSE,
     ) -> None:
         self.model = as_general_net(model)
+        if quotient_dense is not None and not (
+            isinstance(quotient_dense, (int, float)) and 0.0 < quotient_dense <= 1.0
+        ):
+            raise ValueError(f"quotient_dense must be a density in (0, 1] or None (never), got {quotient_dense!r}")
         if not (isinstance(underdetermined_threshold, (int, float)) and 0.5 <= underdetermined_threshold < 1.0):
             raise ValueError(
                 f"underdetermined_threshold must be a number in [0.5, 1) (0.5: none), got {underdetermined_threshold!r}"
@@ -193,13 +212,14 @@ class General(Reconstructor):
         self.clean_fit = bool(clean_fit)
         self.underdetermined_threshold = float(underdetermined_threshold)
         self.overrule = float(overrule)
+        self.quotient_dense = None if quotient_dense is None else float(quotient_dense)
 
     def __repr__(self) -> str:
         return (f"General(threads={self.threads!r}, rounds={self.rounds!r}, use_head={self.use_head!r},"
                 f" gate={self.gate!r}, posterior={self.posterior!r}, dense={self.dense!r},"
                 f" replica_temperature={self.replica_temperature!r}, clean_fit={self.clean_fit!r},"
                 f" underdetermined_threshold={self.underdetermined_threshold!r},"
-                f" overrule={self.overrule!r})")  # fmt: skip
+                f" overrule={self.overrule!r}, quotient_dense={self.quotient_dense!r})")  # fmt: skip
 
     def _fit(self, x: np.ndarray, know: dict[str, Any]) -> tuple[np.ndarray, np.ndarray]:
         p1, supported, answers, raised = _edge_proba(
@@ -207,6 +227,7 @@ class General(Reconstructor):
             replicas=know.get("replicas"), use_head=self.use_head, gate=self.gate, posterior=self.posterior,
             dense=self.dense, replica_temperature=self.replica_temperature, clean_fit=self.clean_fit,
             underdetermined_threshold=self.underdetermined_threshold, overrule=self.overrule,
+            quotient_dense=self.quotient_dense,
         )  # fmt: skip
         if supported is not None:
             self.results_["supported"] = supported.tolist()  # False: the gate's fallback, or "no coupling"
@@ -264,6 +285,7 @@ def _edge_proba(
     clean_fit: bool = True,
     underdetermined_threshold: float = UNDERDETERMINED_THRESHOLD,
     overrule: float = OVERRULE,
+    quotient_dense: float | None = QUOTIENT_DENSE,
 ) -> tuple[np.ndarray, np.ndarray | None, list[str] | None, np.ndarray | None]:
     """``predict_edge_proba``; with ``gate``, per instance whether the gate kept the network's (Eq. 1) or the head's
     (replicas) answer, and which part answered (one of ``ANSWERS``); None without ``gate``; on gated Eq. 1 data
@@ -275,7 +297,7 @@ def _edge_proba(
     with torch_threads(threads):
         return _answer(
             model, x, T, tau, batch, rounds, replicas, use_head, gate, posterior, dense, replica_temperature,
-            clean_fit, underdetermined_threshold, overrule,
+            clean_fit, underdetermined_threshold, overrule, quotient_dense,
         )  # fmt: skip
 
 
@@ -295,6 +317,7 @@ def _answer(
     clean_fit: bool,
     underdetermined_threshold: float,
     overrule: float,
+    quotient_dense: float | None,
 ) -> tuple[np.ndarray, np.ndarray | None, list[str] | None, np.ndarray | None]:
     """``_edge_proba``'s work, at the thread count it set."""
     T_arr = np.broadcast_to(np.asarray(T, dtype=np.float64), (x.shape[0],))
@@ -355,6 +378,13 @@ def _answer(
         raised = ~clean & underdetermined(x.shape[1], x.shape[2])
         if underdetermined_threshold > 0.5:
             p[raised] = raised_answer(p[raised], underdetermined_threshold, cap)
+    if quotient_dense is not None and x.shape[1] > POSTERIOR_MAX_L:
+        # few groups of twins, a dense quotient: a complete lattice is two groups (the spins that start up, those that
+        # start down), which the network, trained on sparse families, reads as "no edge"
+        q = quotient_posterior(x, T_arr, tau, groups)
+        use = np.nan_to_num(q.density, nan=0.0) >= quotient_dense
+        p[use] = np.clip(q.p_edge[use], cap, 1.0 - cap)
+        answers[use] = "twin quotient"
     if clean_fit:  # a clean instance's pairs that its answer leaves unexplained: never sure
         p, _ = temper_inexact(x, T_arr, tau, p, cap)
     return np.where(unresolved, np.clip(p, cap, 1.0 - cap), p), kept, answers.tolist(), raised

@@ -43,7 +43,7 @@ from .binary import exhaustive_costs
 POSTERIOR_MAX_L = 12  # 2^(L-1) sets per spin: 2,048 at L = 12
 NOISE_KINDS = ("dynamics", "observation")
 NOISE_LEVELS = 24
-_MIN_WEIGHT = 1e-4  # grid points below this share of the evidence do not enter the marginals
+MIN_WEIGHT = 1e-4  # grid points below this share of the evidence do not enter the marginals
 
 
 @dataclass(frozen=True)
@@ -81,6 +81,43 @@ def _logsumexp(a: np.ndarray, axis: int) -> np.ndarray:
     return np.squeeze(m, axis) + np.log(np.exp(a - m).sum(axis=axis))
 
 
+def grid_weights(
+    costs: dict[str, tuple[np.ndarray, float]],
+    k: np.ndarray,
+    n_bits: int,
+    n_steps: int,
+    floor: float,
+    hyper_b: float = HYPER_B,
+) -> tuple[np.ndarray, np.ndarray]:
+    """The posterior weights of the grid of (noise kind, noise level, density) of one instance: per noise kind the
+    costs of every set of every row (rows, P) and log det C, the size k (P,) of each set over ``n_bits`` couplings
+    -> weights (kinds, ``NOISE_LEVELS``, len(``DENSITIES``)) summing to 1 and the noise levels sigma^2 (kinds,
+    ``NOISE_LEVELS``)."""
+    pis = np.asarray(DENSITIES)
+    sizes = np.arange(n_bits + 1)  # a set's prior depends only on its size: sum over the sets of each size first
+    by_size = (k[:, None] == sizes[None, :]).astype(np.float64)  # (P, sizes)
+    size_prior = sizes[None, :] * np.log(pis)[:, None] + (n_bits - sizes)[None, :] * np.log1p(-pis)[:, None]
+    log_hyper = (hyper_b - 1.0) * np.log1p(-pis)
+    levels = np.empty((len(costs), NOISE_LEVELS))  # sigma^2 per kind
+    evidence = np.empty((len(costs), NOISE_LEVELS, pis.size))  # log marginal likelihood of each grid point
+    for a, (c, logdet) in enumerate(costs.values()):
+        n_rows = c.shape[0]
+        # sigma^2 from below the best sets' residual (it overfits) to above the empty set's, log-uniform
+        lo = max(c.min(1).mean() / n_steps * 0.3, floor)
+        hi = max(c[:, 0].mean() / n_steps * 2.0, lo * 10.0)
+        levels[a] = np.geomspace(lo, hi, NOISE_LEVELS)
+        for s, s2 in enumerate(levels[a]):
+            ll = -c / (2.0 * s2)  # (rows, P)
+            top = ll.max(1, keepdims=True)
+            with np.errstate(divide="ignore"):  # a size without weight: log 0 = -inf, harmless below
+                per_size = np.log(np.exp(ll - top) @ by_size) + top  # (rows, sizes)
+            norm = -0.5 * n_steps * np.log(2.0 * np.pi * s2) - 0.5 * logdet
+            rows = _logsumexp(per_size[None, :, :] + size_prior[:, None, :], axis=2)  # (G, rows)
+            evidence[a, s] = rows.sum(1) + n_rows * norm + log_hyper
+    w = np.exp(evidence - evidence.max())
+    return w / w.sum(), levels
+
+
 def _instance(
     costs: dict[str, tuple[np.ndarray, float]],
     k: np.ndarray,
@@ -94,32 +131,12 @@ def _instance(
     weight of observation noise."""
     pis = np.asarray(DENSITIES)
     L = masks.shape[1] + 1
-    sizes = np.arange(L)  # a set's prior depends only on its size: sum over the sets of each size first
-    by_size = (k[:, None] == sizes[None, :]).astype(np.float64)  # (P, L)
     log_prior = k[None, :] * np.log(pis)[:, None] + (L - 1 - k)[None, :] * np.log1p(-pis)[:, None]  # (G, P)
-    size_prior = sizes[None, :] * np.log(pis)[:, None] + (L - 1 - sizes)[None, :] * np.log1p(-pis)[:, None]
-    log_hyper = (hyper_b - 1.0) * np.log1p(-pis)
     kinds = list(costs)
-    levels = np.empty((len(kinds), NOISE_LEVELS))  # sigma^2 per kind
-    evidence = np.empty((len(kinds), NOISE_LEVELS, pis.size))  # log marginal likelihood of each grid point
-    for a, (c, logdet) in enumerate(costs.values()):
-        # sigma^2 from below the best sets' residual (it overfits) to above the empty set's, log-uniform
-        lo = max(c.min(1).mean() / n_steps * 0.3, floor)
-        hi = max(c[:, 0].mean() / n_steps * 2.0, lo * 10.0)
-        levels[a] = np.geomspace(lo, hi, NOISE_LEVELS)
-        for s, s2 in enumerate(levels[a]):
-            ll = -c / (2.0 * s2)  # (L, P)
-            top = ll.max(1, keepdims=True)
-            with np.errstate(divide="ignore"):  # a size without weight: log 0 = -inf, harmless below
-                per_size = np.log(np.exp(ll - top) @ by_size) + top  # (L, sizes)
-            norm = -0.5 * n_steps * np.log(2.0 * np.pi * s2) - 0.5 * logdet
-            rows = _logsumexp(per_size[None, :, :] + size_prior[:, None, :], axis=2)  # (G, L)
-            evidence[a, s] = rows.sum(1) + L * norm + log_hyper
-    w = np.exp(evidence - evidence.max())
-    w /= w.sum()
+    w, levels = grid_weights(costs, k, L - 1, n_steps, floor, hyper_b)
     iu, ju = np.triu_indices(L, 1)
     p, p_rows, used = np.zeros(iu.size), np.zeros(iu.size), 0.0
-    for a, s, g in zip(*np.nonzero(w >= _MIN_WEIGHT)):
+    for a, s, g in zip(*np.nonzero(w >= MIN_WEIGHT)):
         lp = -costs[kinds[a]][0] / (2.0 * levels[a, s]) + log_prior[g]
         rows = np.exp(lp - lp.max(1, keepdims=True))
         rows /= rows.sum(1, keepdims=True)

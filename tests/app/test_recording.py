@@ -13,7 +13,14 @@ from streamlit.testing.v1 import AppTest
 import ui.state
 from isingviz.dynamics import simulate
 from isingviz.lattice import adjacency_to_pairs, random_lattice
-from ui.widgets import NO_COUPLING_NOTE, POSTERIOR_NOTE, SYMMETRIC_NOTE, UNDERDETERMINED_NOTE, UNSUPPORTED_NOTE
+from ui.widgets import (
+    NO_COUPLING_NOTE,
+    POSTERIOR_NOTE,
+    QUOTIENT_NOTE,
+    SYMMETRIC_NOTE,
+    UNDERDETERMINED_NOTE,
+    UNSUPPORTED_NOTE,
+)
 
 PAGE = str(Path(__file__).resolve().parents[2] / "views" / "4_Predict.py")
 
@@ -133,6 +140,19 @@ def test_a_clean_dense_recording_says_the_symmetric_inversion_answered():
     notes = [i.value for i in at.info]
     assert SYMMETRIC_NOTE in notes and UNSUPPORTED_NOTE not in notes and POSTERIOR_NOTE not in notes
     assert UNDERDETERMINED_NOTE not in [w.value for w in at.warning]  # as many time points as spins
+
+
+def test_a_noisy_complete_recording_beyond_12_spins_says_the_twin_quotient_answered():
+    rng = np.random.default_rng(13)
+    A = np.ones((24, 24)) - np.eye(24)
+    X = simulate(A, rng.choice([-1.0, 1.0], (1, 24)), T=5.0, tau=0.1, M=50)[0] + 1e-3 * rng.standard_normal((24, 50))
+    data = "\n".join(",".join(repr(float(v)) for v in row) for row in X).encode()
+    at = upload(page(), "complete.csv", data)
+    at.select_slider(key="rec_T").set_value(5.0).run()
+    assert not at.exception and not at.error, [e.value for e in at.error]
+    notes = [i.value for i in at.info]
+    assert QUOTIENT_NOTE in notes and SYMMETRIC_NOTE not in notes and UNSUPPORTED_NOTE not in notes
+    assert any("reconstructed from complete.csv (276 edges)" in c.proto.spec for c in at.get("plotly_chart"))
 
 
 def test_a_short_noisy_recording_of_many_spins_is_flagged_as_underdetermined():

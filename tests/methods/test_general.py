@@ -156,3 +156,27 @@ def test_twins_the_exact_posterior_answers_get_their_rows_mean_not_their_evidenc
     edges = lambda q: ((q > 0.5) & twins).sum()  # noqa: E731
     assert edges(p) < edges(multiplied)  # fewer "edges" among twins, which are mostly not partners
     assert ((p > 0.5) == y).mean() > ((multiplied > 0.5) == y).mean()
+
+
+def test_complete_lattices_above_the_exact_posteriors_l_are_answered_by_the_twin_quotient():
+    import pytest
+
+    from isingviz.methods.quotient import quotient_posterior
+
+    from .test_evidence import instances
+
+    X, y = instances("complete", 24, 1.0, 1e-3, 3, 4)
+    gm = General()
+    p = gm.predict_proba(X, T=1.0, tau=0.1)[..., 1]
+    assert gm.results_["answered_by"] == ["twin quotient"] * 3
+    assert (((p > 0.5) == y).mean(1) == 1.0).all()
+    assert np.allclose(p, np.clip(quotient_posterior(X, 1.0, 0.1).p_edge, 0.05, 0.95))
+    never = General(quotient_dense=None)
+    before = never.predict(X, T=1.0, tau=0.1)
+    assert "twin quotient" not in never.results_["answered_by"] and (before == y).mean() < 0.5  # the network: sparse
+    X, _ = instances("ring", 24, 1.0, 0.0, 2, 3)  # clean and sparse: no twins, no quotient
+    gm.predict_proba(X, T=1.0, tau=0.1)
+    assert "twin quotient" not in gm.results_["answered_by"]
+    for bad in (0.0, 1.5, "high"):
+        with pytest.raises(ValueError, match="quotient_dense must be"):
+            General(quotient_dense=bad)
