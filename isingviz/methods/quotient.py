@@ -1,27 +1,28 @@
 """The twin quotient: the exact posterior of Eq. 1 on the lattice of twin groups, for instances of many spins that
 follow few distinct trajectories.
 
-Twins (``twins``) are spins whose trajectories differ only by white noise. Two spins i and j that start alike
-follow one trajectory exactly when their fields agree at every step, which, without self-couplings, holds for every
-state when N(i) minus j = N(j) minus i: every other spin is coupled to both or to neither. So between two groups of
-twins either every pair is coupled or none, and within a group of three or more too (i ~ j and k a twin of i give
-j ~ k). The couplings of such an instance are those of its quotient lattice, one bit per pair of groups and one
-per group (a clique or not), and Eq. 1 holds for the group means x_a (sign-aligned):
+Twins (``twins``) are spins whose trajectories differ only by white noise. Two spins that start alike and whose
+neighbours, other than each other, are the same follow one trajectory. The quotient assumes every group of twins is
+of that kind: then between two groups either every pair is coupled or none, and within a group of three or more too
+(i ~ j and k a twin of i give j ~ k). The couplings are those of the quotient lattice, one bit per pair of groups and
+one per group (a clique or not), and Eq. 1 holds for the group means x_a:
 
     r_a(m) = tanh((sum_{b != a} A_ab w_b x_b(m) + A_aa (w_a - 1) x_a(m)) / T),
 
 with w_b the size of group b (twins of opposite sign, x_j = -x_i, form two groups: nothing makes their couplings
-all-or-none). With G groups, the exact posterior
-(``posterior``: the density of the bits, the noise level and its kind integrated out) weighs all 2^G sets of each
-group's row, up to G = ``QUOTIENT_MAX_G``, at any L. A group's mean averages its members' noise: its row's costs
-count its size times (noise variance divided by the size). Two groups' rows multiply their evidence on the bit
-between them (``heatbath.combine_rows``); a group's own bit has its row's evidence alone.
+all-or-none). With G groups, the exact posterior (``posterior``: the density of the bits, the noise level and its
+kind integrated out) weighs all 2^G sets of each group's row, up to G = ``QUOTIENT_MAX_G``, at any L. A group's mean
+averages its members' noise: its row's costs count its size times (noise variance divided by the size). Two groups'
+rows multiply their evidence on the bit between them (``heatbath.combine_rows``); a group's own bit has its row's
+evidence alone. The assumption holds for complete and complete multipartite lattices; it fails for twins whose
+neighbours are twins of each other (the spins of aligned matched pairs) and for spins that only settle together
+(at low T) or whose couplings the noise drowns (at high T). Where it fails the misfit (``Quotient``) is often large,
+but not where saturation hides the difference.
 
 A complete lattice is two groups (the spins that start up, those that start down: every field is the total
 magnetisation less the spin's own), which the general network, trained on sparse families, reads as "no edge":
-0.00-0.29 at L = 24-32 under noise, where the inversion reads 0.06-0.47. Twins that are not twins (spins that
-saturate together at low T, or whose couplings the noise drowns at high T) make the quotient wrong, which is why
-``General`` uses it only where it finds the lattice dense (see ``General``).
+0.00-0.29 at L = 24-32 under noise, where the inversion reads 0.06-0.47. ``General`` uses the quotient only where it
+finds the lattice dense (docs/general.md, item 11).
 """
 
 from __future__ import annotations
