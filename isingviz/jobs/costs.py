@@ -115,12 +115,17 @@ def sweep_cost(doc: Mapping[str, Any] | None) -> Cost:
 # 6.5, 12.4 and 45.5 ms at L = 8, 10, 12, the bound 7.7, 16.7 and 54). From L = 20 a clean instance whose answer
 # does not reproduce it gets the symmetric inversion's least squares besides (``methods.symmetric``; numpy's
 # default threads on the idle 2-core machine: 0.11, 0.42 and 2.2 s at L = 32, 48, 64; in a sweep with two workers
-# on two cores, 11.5 s at L = 64): SYMMETRIC_SECONDS, 2.2 s (L / 64)^4.5. Scaled by this machine's measured rate.
+# on two cores, 11.5 s at L = 64): SYMMETRIC_SECONDS, 2.2 s (L / 64)^4.5. Above L = 12 an instance of at most
+# ``quotient.QUOTIENT_MAX_G`` groups of twins gets the twin quotient besides, whose cost depends on the number of
+# groups, not on L: QUOTIENT_SECONDS bounds it at that many groups (results/bench_gate_quotient.json,
+# ``quotient_ms``: 169-194 ms at L = 32 and 64, in a run where the exact posterior at L = 12 took 72-73 ms against
+# 30-36 ms in results/bench_gate.json, so about half that on the reference machine). Scaled by this machine's rate.
 CNN_RATE_REFERENCE = 2.7e-4  # cnn_rate on the reference machine (bench_train: 25,000 x 14 epochs in 104.5 s)
 PREDICT_SECONDS = {"general": (0.0053, 12, 2.6), "cnn": (0.0002, 12, 1.0)}  # (seconds at L0, L0, exponent in L/L0)
 BINARY_EXHAUSTIVE_MAX_L = 14
 POSTERIOR_SECONDS = (0.004, 0.045)  # the exact posterior: per instance, plus at L = 12 (2^11 sets per spin, two kinds)
 SYMMETRIC_SECONDS = (2.2, 64, 4.5)  # the symmetric inversion: (seconds at L0, L0, exponent in L/L0)
+QUOTIENT_SECONDS = 0.2  # the twin quotient's worst case per instance above L = 12 (at every L: it reads the groups)
 
 
 def speed_factor() -> float:
@@ -145,7 +150,9 @@ def predict_seconds(method: str, L: int, n: int) -> float:
         if method == "general" and L <= POSTERIOR_MAX_L:
             fixed, at_12 = POSTERIOR_SECONDS
             per += fixed + at_12 * (L / 12) * 2.0 ** (L - 12)
-        elif method == "general" and L >= CLEAN_FIT_MIN_L:
-            at, L0, power = SYMMETRIC_SECONDS
-            per += at * (L / L0) ** power
+        elif method == "general":
+            per += QUOTIENT_SECONDS
+            if L >= CLEAN_FIT_MIN_L:
+                at, L0, power = SYMMETRIC_SECONDS
+                per += at * (L / L0) ** power
     return per * n * speed_factor()
