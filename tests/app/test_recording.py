@@ -37,10 +37,15 @@ def page() -> AppTest:
     return AppTest.from_file(PAGE, default_timeout=60).run()
 
 
+def csv_bytes(X: np.ndarray) -> bytes:
+    """One recording (L, M) as the page reads it: one row per spin, comma-separated, no header."""
+    return "\n".join(",".join(repr(float(v)) for v in row) for row in X).encode()
+
+
 def recording_csv() -> tuple[bytes, np.ndarray]:
     A = random_lattice(8, 10, seed=2)
     X = simulate(A, np.array([[1, -1, 1, 1, -1, -1, 1, -1]], float), T=1.0, tau=0.1, M=40)[0]
-    return "\n".join(",".join(repr(float(v)) for v in row) for row in X).encode(), A
+    return csv_bytes(X), A
 
 
 def upload(at: AppTest, name: str, data: bytes) -> AppTest:
@@ -78,7 +83,7 @@ def test_a_replica_recording_needs_its_replica_count_for_the_replica_decoder():
     A = random_lattice(8, 10, seed=2)
     s0 = np.array([1, -1, 1, 1, -1, -1, 1, -1], float)
     X = simulate(A, s0, T=1.0, tau=0.1, M=50, mode="stochastic", replicas=1000, seed=3)
-    data = "\n".join(",".join(repr(float(v)) for v in row) for row in X).encode()
+    data = csv_bytes(X)
     at = upload(page(), "replicas.csv", data)
     at.selectbox(key="rec_method").set_value("replica_ml").run()
     assert not at.exception and [e.value for e in at.error] == [
@@ -94,7 +99,7 @@ def test_a_replica_recording_needs_its_replica_count_for_the_replica_decoder():
 def test_replica_means_without_any_coupling_say_so():
     X = simulate(np.zeros((8, 8)), np.array([1, -1, 1, 1, -1, -1, 1, -1.0]), T=1.0, tau=0.1, M=50,
                  mode="stochastic", replicas=1000, seed=5)  # fmt: skip
-    data = "\n".join(",".join(repr(float(v)) for v in row) for row in X).encode()
+    data = csv_bytes(X)
     at = upload(page(), "free.csv", data)
     at.selectbox(key="rec_method").set_value("general").run()
     at.number_input(key="rec_R").set_value(1000).run()
@@ -108,7 +113,7 @@ def hot_recording(L, n_edges, seed=7):
     rng = np.random.default_rng(seed)
     A = random_lattice(L, n_edges, seed=4)
     X = simulate(A, rng.choice([-1.0, 1.0], (1, L)), T=50.0, tau=0.1, M=50)[0] + 1e-2 * rng.standard_normal((L, 50))
-    return "\n".join(",".join(repr(float(v)) for v in row) for row in X).encode()
+    return csv_bytes(X)
 
 
 def test_a_recording_without_evidence_for_the_network_says_who_answered():
@@ -133,7 +138,7 @@ def test_a_clean_dense_recording_says_the_symmetric_inversion_answered():
     rng = np.random.default_rng(11)
     A = random_lattice(24, 100, seed=5)  # 36 % of the pairs coupled: dense, beyond the network's sparse families
     X = simulate(A, rng.choice([-1.0, 1.0], (1, 24)), T=50.0, tau=0.1, M=50)[0]
-    data = "\n".join(",".join(repr(float(v)) for v in row) for row in X).encode()
+    data = csv_bytes(X)
     at = upload(page(), "dense.csv", data)
     at.select_slider(key="rec_T").set_value(50.0).run()
     assert not at.exception and not at.error, [e.value for e in at.error]
@@ -146,7 +151,7 @@ def test_a_noisy_complete_recording_beyond_12_spins_says_the_twin_quotient_answe
     rng = np.random.default_rng(13)
     A = np.ones((24, 24)) - np.eye(24)
     X = simulate(A, rng.choice([-1.0, 1.0], (1, 24)), T=5.0, tau=0.1, M=50)[0] + 1e-3 * rng.standard_normal((24, 50))
-    data = "\n".join(",".join(repr(float(v)) for v in row) for row in X).encode()
+    data = csv_bytes(X)
     at = upload(page(), "complete.csv", data)
     at.select_slider(key="rec_T").set_value(5.0).run()
     assert not at.exception and not at.error, [e.value for e in at.error]
@@ -160,7 +165,7 @@ def test_a_short_noisy_recording_of_many_spins_is_flagged_as_underdetermined():
     A = random_lattice(24, 30, seed=6)
     X = simulate(A, rng.choice([-1.0, 1.0], (1, 24)), T=1.0, tau=0.1, M=16)[0]  # 24 spins, 16 time points
     X = X + rng.normal(0.0, 1e-3, X.shape)
-    data = "\n".join(",".join(repr(float(v)) for v in row) for row in X).encode()
+    data = csv_bytes(X)
     at = upload(page(), "short.csv", data)
     assert not at.exception and not at.error, [e.value for e in at.error]
     assert UNDERDETERMINED_NOTE in [w.value for w in at.warning]
